@@ -1,0 +1,1 @@
+"""Kent Locality Explorer: data build, database access, indicator catalogue, maps and gap index."""

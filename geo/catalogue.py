@@ -1,0 +1,81 @@
+"""The indicator catalogue (data/indicators.csv): one row per indicator, validated on load.
+
+Menus, legends, tooltips, downloads, the About page and the build all read this table,
+so adding an indicator means adding one row.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from geo.config import CATALOGUE_PATH
+
+COLUMNS = {
+    "indicator_id": "stable identifier used in URLs and SQL column names (lower_snake_case)",
+    "theme": "menu group: context, deprivation, broadband, transport, services",
+    "label": "plain-English name shown to people",
+    "unit": "unit of the value as shown",
+    "polarity": "higher_worse, higher_better or neutral: sets the palette direction and the meaning of rank 1",
+    "geography": "native geography of the published value: lsoa21, lsoa11, ward, district or postcode",
+    "source_id": "the data/manifest.csv row the value comes from",
+    "source_column": "the column in that source file (or in the build's postcode table)",
+    "aggregation": "how ward, district and Kent values are made: population_weighted_mean, population_share_decile_1, population_share_decile_1_2, population_sum, postcode_share, postcode_median or none (native level only)",
+    "decimals": "decimal places to show",
+    "decile_column": "for IoD measures, the source column holding England's decile (1 = most deprived), used for national-decile classes",
+    "vintage": "the data's date or edition",
+    "method": "how the value was made, in a sentence or two",
+    "caveat": "what a reader must know before using it",
+}
+THEMES = ("context", "deprivation", "broadband", "transport", "services")
+POLARITIES = ("higher_worse", "higher_better", "neutral")
+GEOGRAPHIES = ("lsoa21", "lsoa11", "ward", "district", "postcode")
+AGGREGATIONS = ("population_weighted_mean", "population_share_decile_1", "population_share_decile_1_2",
+                "population_sum", "postcode_share", "postcode_median", "none")
+THEME_LABELS = {"context": "Population", "deprivation": "Deprivation", "broadband": "Broadband",
+                "transport": "Transport", "services": "Access to services", "gap": "Infrastructure gap"}
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+
+
+class CatalogueError(ValueError):
+    """The catalogue file breaks one of its rules."""
+
+
+def validate(catalogue: pd.DataFrame) -> pd.DataFrame:
+    """Check the catalogue's columns and accepted values; return it indexed by indicator_id."""
+    if list(catalogue.columns) != list(COLUMNS):
+        raise CatalogueError(f"catalogue columns must be {list(COLUMNS)}, found {list(catalogue.columns)}")
+    for rule_column, allowed in (("theme", THEMES), ("polarity", POLARITIES), ("geography", GEOGRAPHIES),
+                                 ("aggregation", AGGREGATIONS)):
+        bad = catalogue[~catalogue[rule_column].isin(allowed)]
+        if len(bad):
+            raise CatalogueError(f"indicator {bad.iloc[0].indicator_id!r}: {rule_column} {bad.iloc[0][rule_column]!r} is not one of {allowed}")
+    bad_ids = catalogue[~catalogue.indicator_id.str.match(IDENTIFIER)]
+    if len(bad_ids):
+        raise CatalogueError(f"indicator id {bad_ids.iloc[0].indicator_id!r} is not lower_snake_case")
+    duplicated = catalogue.indicator_id[catalogue.indicator_id.duplicated()]
+    if len(duplicated):
+        raise CatalogueError(f"indicator id {duplicated.iloc[0]!r} appears twice")
+    for column in ("label", "unit", "source_id", "source_column", "vintage", "method"):
+        empty = catalogue[catalogue[column].fillna("").str.strip() == ""]
+        if len(empty):
+            raise CatalogueError(f"indicator {empty.iloc[0].indicator_id!r} has no {column}")
+    return catalogue.set_index("indicator_id", drop=False)
+
+
+@lru_cache(maxsize=4)
+def load(path: Path = CATALOGUE_PATH) -> pd.DataFrame:
+    """The validated catalogue, in menu order, indexed by indicator_id."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame["decimals"] = frame["decimals"].astype(int)
+    return validate(frame)
+
+
+def indicator(indicator_id: str) -> dict:
+    """One catalogue row as a dict; KeyError names the valid ids."""
+    catalogue = load()
+    if indicator_id not in catalogue.index:
+        raise KeyError(f"unknown indicator {indicator_id!r}; valid: {', '.join(catalogue.index)}")
+    return catalogue.loc[indicator_id].to_dict()
