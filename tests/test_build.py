@@ -1,0 +1,206 @@
+"""The warehouse built from the real Kent mirror: counts, totals, agreement with publishers, failures."""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geo.build import build
+from geo.config import REPO_ROOT
+from geo.validate import DataError
+
+KENT_RESIDENTS = 1_576_128
+
+
+def test_kent_has_12_districts_255_wards_938_lsoas(sql):
+    counts = sql("select (select count(*) from districts) d, (select count(*) from wards) w, (select count(*) from lsoas) l").iloc[0]
+    assert (counts.d, counts.w, counts.l) == (12, 255, 938)
+
+
+@pytest.mark.parametrize("view", ["lsoas", "wards", "districts"])
+def test_residents_add_up_to_the_census_total_at_every_level(sql, view):
+    assert sql(f"select sum(population) as total from {view}").total[0] == KENT_RESIDENTS
+
+
+def test_district_populations_match_the_census_by_district(sql):
+    by_district = sql("select district_name, population from districts").set_index("district_name").population
+    assert by_district["Maidstone"] == 175_812
+    assert by_district["Folkestone and Hythe"] == 109_751
+
+
+def test_every_lsoa_has_one_ward_and_every_ward_one_district(sql):
+    orphans = sql("""select count(*) n from lsoas l left join wards w using (ward_code)
+                     where w.ward_code is null or w.district_code <> l.district_code""").n[0]
+    assert orphans == 0
+    assert sql("select count(distinct ward_code) n from lsoas").n[0] == 255
+
+
+def test_district_imd_scores_agree_with_mhclg_summaries(sql, mirror):
+    """Our Census-2021-weighted district IMD scores match MHCLG's File 10 averages to within 0.15.
+
+    MHCLG weights LSOA scores by mid-2022 population; we weight by Census 2021 usual residents.
+    The largest difference is Dartford (+0.10), the district that grew fastest between the two.
+    """
+    ours = sql("select district_code, imd_score from districts").set_index("district_code").imd_score
+    published = pd.read_csv(mirror / "raw/iod2025/kent_imd2025_ltla24_summaries.csv").set_index("ltla24_code").imd_average_score
+    difference = (ours - published).abs()
+    assert len(difference) == 12
+    assert difference.max() < 0.15, difference.sort_values().tail(3)
+    assert ours.idxmax() == published.idxmax() == "E07000114"  # Thanet is the most deprived district on both
+
+
+def test_kent_most_deprived_lsoas_are_in_thanet(sql):
+    top = sql("select lsoa_code, district_code from lsoas order by imd_score desc limit 2")
+    assert set(top.lsoa_code) == {"E01024667", "E01024676"}
+    assert set(top.district_code) == {"E07000114"}
+
+
+def test_share_in_most_deprived_deciles_matches_lsoa_counts(sql):
+    # 60 Kent LSOAs are in national decile 1 (SOURCES.md); residents in them over Kent's residents
+    expected = sql("""select 100.0 * sum(population) filter (where imd_decile = 1) / sum(population) as share from lsoas""").share[0]
+    kent = sql("select value from indicator_values where indicator_id = 'imd_most_deprived_10pct' and level = 'county'").value[0]
+    assert sql("select count(*) n from lsoas where imd_decile = 1").n[0] == 60
+    assert kent == pytest.approx(expected)
+
+
+def test_indicator_missing_values_stay_missing(sql):
+    # one LSOA holds no live postcode point, so it has no postcode-based value rather than an invented one
+    missing = sql("select count(*) n from lsoas where bus_stop_400m_pct is null").n[0]
+    assert missing == 1
+    assert sql("select count(*) n from indicator_values where indicator_id = 'bus_stop_400m_pct' and level = 'lsoa'").n[0] == 937
+
+
+def test_every_catalogue_indicator_has_values_at_its_native_level(sql):
+    native = {"lsoa21": "lsoa", "lsoa11": "lsoa", "postcode": "lsoa", "ward": "ward", "district": "district"}
+    catalogue = sql("select indicator_id, geography from indicators")
+    counts = sql("select indicator_id, level, count(value) n from indicator_values group by all")
+    for row in catalogue.itertuples():
+        level = native[row.geography]
+        n = counts[(counts.indicator_id == row.indicator_id) & (counts.level == level)].n
+        assert len(n) == 1 and n.iloc[0] > 0, f"{row.indicator_id} has no {level} values"
+
+
+def test_contract_views_have_the_documented_columns(sql):
+    expected = {
+        "districts": {"district_code", "district_name", "population", "imd_score"},
+        "wards": {"ward_code", "ward_name", "district_code", "population", "imd_score", "is_approximate", "n_lsoas"},
+        "lsoas": {"lsoa_code", "lsoa_name", "ward_code", "district_code", "population", "imd_score", "imd_decile"},
+        "indicators": {"indicator_id", "label", "unit", "polarity", "geography", "source_id", "vintage", "method",
+                       "caveat", "attribution", "publisher"},
+        "postcodes": {"postcode", "ward_code", "lon", "lat"},
+    }
+    for view, columns in expected.items():
+        actual = set(sql(f"select * from {view} limit 0").columns)
+        assert columns <= actual, f"{view} lacks {columns - actual}"
+
+
+def test_postcodes_find_their_ward(sql):
+    row = sql("select ward_code, district_code from postcodes where postcode = 'CT9 1AE'")
+    assert (row.ward_code[0], row.district_code[0]) == ("E05005093", "E07000114")  # Margate Central, Thanet
+
+
+def test_web_geometry_keeps_neighbours_edge_to_edge(sql):
+    report = sql("select * from simplification").set_index("level")
+    for level in ("district", "ward", "lsoa21"):
+        assert bool(report.coverage_valid[level]), level
+        assert report.overlap_area_m2[level] == 0
+        assert report.gap_area_m2[level] == 0
+        assert report.geojson_bytes_after[level] < report.geojson_bytes_before[level] / 2
+    geometry = json.loads(sql("select web_geojson from ward_boundaries limit 1").web_geojson[0])
+    assert geometry["type"] in ("Polygon", "MultiPolygon")
+
+
+def test_source_files_are_recorded_with_checksums(sql):
+    sources = sql("select source_id, sha256, rows_loaded, expected_rows from source_files")
+    assert len(sources) == 21
+    assert (sources.sha256.str.len() == 64).all()
+
+
+# ------------------------------------------------------------------ failures
+
+def _mirror_with(tmp_path: Path, mirror: Path, relative: str, change) -> Path:
+    """A copy of the mirror (as symlinks) where one file is replaced by `change(original_text)`."""
+    copy = tmp_path / "mirror"
+    for source in mirror.rglob("*"):
+        target = copy / source.relative_to(mirror)
+        if source.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(source)
+    broken = copy / relative
+    text = (mirror / relative).read_text(encoding="utf-8")
+    broken.unlink()
+    broken.write_text(change(text), encoding="utf-8")
+    return copy
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def previous_database(tmp_path_factory, mirror) -> Path:
+    """A good database standing where a failed build would write."""
+    path = tmp_path_factory.mktemp("previous") / "kent.duckdb"
+    build(mirror, path)
+    return path
+
+
+def _drop_column(text: str, column: str) -> str:
+    frame = pd.read_csv(pd.io.common.StringIO(text), dtype=str, keep_default_na=False)
+    return frame.drop(columns=column).to_csv(index=False)
+
+
+CORRUPTIONS = {
+    "missing column": ("raw/iod2025/kent_imd2025_lsoa21_domains.csv", lambda t: _drop_column(t, "IMD_score"),
+                       ["kent_imd2025_lsoa21_domains.csv", "'IMD_score'", "missing"]),
+    "bad code": ("raw/lookups_geographr/kent_lsoa21_ward24_ltla24.csv", lambda t: t.replace(",E05011780,", ",X05011780,", 1),
+                 ["kent_lsoa21_ward24_ltla24.csv", "'ward24_code'", "row 2", "not a ward code"]),
+    "duplicate key": ("raw/iod2025/kent_imd2025_lsoa21_domains.csv",
+                      lambda t: t + t.splitlines()[5] + "\n",
+                      ["kent_imd2025_lsoa21_domains.csv", "'lsoa21_code'", "row 940", "duplicate"]),
+    "truncated GeoJSON": ("raw/boundaries_wards_wd25_bgc/kent_wards_wd25_bgc.geojson", lambda t: t[: len(t) // 2],
+                          ["kent_wards_wd25_bgc.geojson", "truncated or invalid GeoJSON"]),
+    "implausible value": ("raw/iod2025/kent_imd2025_lsoa21_domains.csv",
+                          lambda t: t.replace("E01023973,E07000105,2,", "E01023973,E07000105,12,", 1),
+                          ["'IMD_decile'", "row 3", "outside the plausible range"]),
+}
+
+
+@pytest.mark.parametrize("case", list(CORRUPTIONS))
+def test_corrupted_input_fails_clearly_and_leaves_the_database_alone(case, tmp_path, mirror, previous_database):
+    relative, change, expected_phrases = CORRUPTIONS[case]
+    broken_mirror = _mirror_with(tmp_path, mirror, relative, change)
+    before = _digest(previous_database)
+    with pytest.raises(DataError) as failure:
+        build(broken_mirror, previous_database)
+    message = str(failure.value)
+    for phrase in expected_phrases:
+        assert phrase in message, message
+    assert _digest(previous_database) == before
+    assert not list(previous_database.parent.glob("*.building*")), "temporary build file left behind"
+
+
+def test_cli_reports_the_failure_and_exits_non_zero(tmp_path, mirror, previous_database):
+    broken_mirror = _mirror_with(tmp_path, mirror, "raw/iod2025/kent_imd2025_lsoa21_domains.csv",
+                                 lambda t: _drop_column(t, "IMD_score"))
+    result = subprocess.run([sys.executable, "-m", "geo", "build", "--data-dir", str(broken_mirror),
+                             "--database", str(previous_database)], capture_output=True, text=True, cwd=REPO_ROOT)
+    assert result.returncode == 1
+    assert "column 'IMD_score'" in result.stderr and "previous database, if any, is unchanged" in result.stderr
+    assert "[1/8] reading and validating" in result.stderr  # progress is shown
+
+
+def test_missing_mirror_file_is_named(tmp_path, mirror):
+    broken_mirror = _mirror_with(tmp_path, mirror, "processed/kent_postcodes_cpo2025_to_wd25.csv", lambda t: t)
+    (broken_mirror / "processed/kent_postcodes_cpo2025_to_wd25.csv").unlink()
+    with pytest.raises(DataError, match="kent_postcodes_cpo2025_to_wd25.csv.*file not found"):
+        build(broken_mirror, tmp_path / "new.duckdb")
+    assert not (tmp_path / "new.duckdb").exists()
