@@ -165,6 +165,16 @@ def _lsoa_values(inputs: Inputs, catalogue: pd.DataFrame, population: pd.DataFra
     return pd.concat(parts, ignore_index=True)
 
 
+def _lsoa_deciles(inputs: Inputs, catalogue: pd.DataFrame) -> pd.DataFrame:
+    """England's published decile of each IoD 2025 measure per LSOA, for national-decile map classes."""
+    parts = []
+    for row in catalogue[catalogue.decile_column != ""].itertuples():
+        source = inputs[row.source_id]
+        parts.append(pd.DataFrame({"indicator_id": row.indicator_id, "lsoa_code": source.lsoa21_code,
+                                   "decile": source[row.decile_column].astype(int)}))
+    return pd.concat(parts, ignore_index=True)
+
+
 def _native_values(inputs: Inputs, catalogue: pd.DataFrame) -> pd.DataFrame:
     """Indicators published only at ward or district level, as published."""
     key_of = {"ofcom_district_202105": "laua", "ofcom_postcode_2013_ward": "WD25CD"}
@@ -224,6 +234,15 @@ def _create_views(connection: duckdb.DuckDBPyConnection, catalogue: pd.DataFrame
         from indicator_catalogue as c join source_files as s using (source_id)
     """)
     connection.execute("""
+        create view areas as
+        select 'district' as level, district_code as area_code, district_name as area_name, district_code,
+               web_geojson, label_lon, label_lat from district_boundaries
+        union all
+        select 'ward', ward_code, ward_name, district_code, web_geojson, label_lon, label_lat from ward_boundaries
+        union all
+        select 'lsoa', lsoa_code, lsoa_name, district_code, web_geojson, label_lon, label_lat from lsoa21_boundaries
+    """)
+    connection.execute("""
         create view postcodes as
         select postcode, ward_code, district_code, lsoa_code, lon, lat from postcode_table
     """)
@@ -255,6 +274,7 @@ def _write(path: Path, inputs: Inputs, progress: Progress) -> list[Simplificatio
         ward_fit = _ward_fit(frames, lsoa_geography)
         for name, frame in {"lsoa_geography": lsoa_geography, "lsoa_population": population, "lsoa_deciles": deciles,
                             "lsoa11_lsoa21_lookup": bridge, "ward_fit": ward_fit,
+                            "lsoa_indicator_deciles": _lsoa_deciles(inputs, catalogue),
                             "indicator_catalogue": catalogue_table}.items():
             connection.register("frame", frame)
             connection.execute(f"create table {name} as select * from frame")
