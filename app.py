@@ -1,0 +1,15 @@
+"""Kent Locality Explorer: the Streamlit entry point. Page URLs are a public contract: keep them."""
+import streamlit as st
+
+st.set_page_config(page_title="Kent Locality Explorer", page_icon=":material/map:", layout="wide")
+
+embed = str(st.query_params.get("embed", "")).lower() in ("true", "1", "yes")
+PAGES = [
+    st.Page("pages/kent.py", title="Kent", url_path="", default=True),
+    st.Page("pages/district.py", title="District", url_path="district"),
+    st.Page("pages/compare.py", title="Compare wards", url_path="compare"),
+    st.Page("pages/data.py", title="Rankings and downloads", url_path="data"),
+    st.Page("pages/about.py", title="About the data", url_path="about"),
+]
+navigation = st.navigation(PAGES, position="hidden" if embed else "top")
+navigation.run()

@@ -1,0 +1,305 @@
+"""What the explorer pages show, computed from the database: layers, benchmarks, findings, profiles, downloads.
+
+Pages call these functions and render the results; nothing here imports Streamlit.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from geo import catalogue, db, maps
+from geo.config import KENT_CODE
+
+NATIVE_LEVEL = {"district": "district", "ward": "ward"}  # geographies published at one level only
+LEVEL_ORDER = ("lsoa", "ward", "district")
+LEVEL_NOUN = {"district": "district", "ward": "ward", "lsoa": "neighbourhood (LSOA)"}
+
+
+def indicator(indicator_id: str) -> dict:
+    """One catalogue row joined with its source's publisher and attribution."""
+    rows = db.run("indicator_catalogue")
+    row = rows[rows.indicator_id == indicator_id]
+    if row.empty:
+        raise KeyError(f"unknown indicator {indicator_id!r}")
+    return row.iloc[0].to_dict()
+
+
+def layer_choices() -> pd.DataFrame:
+    """Catalogue rows in menu order with their theme labels, for the layer picker."""
+    rows = catalogue.load().reset_index(drop=True)
+    return rows.assign(theme_label=rows.theme.map(catalogue.THEME_LABELS))[["indicator_id", "theme", "theme_label", "label", "unit"]]
+
+
+def level_for(indicator_row: dict, level: str) -> tuple[str, str | None]:
+    """The level to show: an indicator published only for districts (or wards) cannot be shown finer."""
+    native = NATIVE_LEVEL.get(indicator_row["geography"])
+    if native and LEVEL_ORDER.index(level) < LEVEL_ORDER.index(native):
+        return native, (f"{indicator_row['label']} is published for {native}s only ({indicator_row['vintage']}), "
+                        f"so the map shows {native}s.")
+    return level, None
+
+
+def format_value(value, indicator_row: dict) -> str:
+    """A value as shown to people; missing stays 'No data'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "No data"
+    decimals = int(indicator_row["decimals"])
+    unit = indicator_row["unit"]
+    text = f"{value:,.{decimals}f}"
+    return f"{text}%" if unit.startswith("%") else text
+
+
+def missing_reason(row: pd.Series, indicator_row: dict, level: str) -> str:
+    """Why an area has no value, in words."""
+    if indicator_row["geography"] == "postcode" and not (row.get("n_postcodes") or 0):
+        return "No live postcode point lies inside this area."
+    if level == "lsoa" and indicator_row["geography"] == "ward":
+        return "Published for wards only."
+    return "Not published for this area."
+
+
+@dataclass
+class Layer:
+    """One indicator at one level: values, Kent ranks, map classes, legend and table."""
+
+    indicator: dict
+    level: str
+    district_code: str | None
+    values: pd.DataFrame
+    classification: maps.Classification
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def features(self) -> list[dict]:
+        """Map features for geo.maps.choropleth."""
+        return [{"area_code": r.area_code, "area_name": r.area_name,
+                 "value": None if pd.isna(r.value) else float(r.value),
+                 "rank": None if pd.isna(r.kent_rank) else int(r.kent_rank),
+                 "geometry": json.loads(r.web_geojson)} for r in self.values.itertuples()]
+
+    def map(self, selected_codes=(), overlays=()):
+        """The folium map of this layer."""
+        row = dict(self.indicator, rank_of=int(self.values.kent_areas_ranked.max() or 0))
+        return maps.choropleth(self.features, row, self.classification, selected_codes=selected_codes, overlays=overlays)
+
+    def legend_html(self) -> str:
+        """The HTML legend with class ranges as text."""
+        return maps.legend_html(self.indicator, self.classification)
+
+    def table(self) -> pd.DataFrame:
+        """The accessible table of every value on the map, ranked as in Kent."""
+        level_label = LEVEL_NOUN[self.level].capitalize()
+        out_of = int(self.values.kent_areas_ranked.max() or 0)
+        return pd.DataFrame({
+            f"{level_label} code": self.values.area_code,
+            level_label: self.values.area_name,
+            "District": self.values.district_name,
+            f"{self.indicator['label']} ({self.indicator['unit']})": [format_value(v, self.indicator) for v in self.values.value],
+            "Kent rank (1 = worst)": [("" if pd.isna(r) else f"{int(r)} of {out_of}") for r in self.values.kent_rank],
+            "Map class": [self.classification.labels[c] if c is not None else maps.NO_DATA for c in self.classification.classes],
+            "Note": [("" if not pd.isna(r.value) else missing_reason(pd.Series(r._asdict()), self.indicator, self.level))
+                     for r in self.values.itertuples()],
+        })
+
+
+def layer(indicator_id: str, level: str, district_code: str | None, scheme: str) -> Layer:
+    """Values, ranks and classes of one indicator for a level (optionally one district)."""
+    row = indicator(indicator_id)
+    shown_level, note = level_for(row, level)
+    notes = [note] if note else []
+    values = db.run("area_values_for_indicator", indicator_id=indicator_id, level=shown_level, district_code=district_code)
+    deciles = None
+    if scheme == "national_deciles":
+        if shown_level == "lsoa" and row["decile_column"]:
+            by_area = db.run("lsoa_deciles_for_area", indicator_id=indicator_id, district_code=district_code)
+            deciles = values.area_code.map(dict(zip(by_area.area_code, by_area.decile))).tolist()
+        else:
+            notes.append("England's deciles are published for IoD measures on neighbourhoods (LSOAs) only; "
+                         "classes are quantiles instead.")
+            scheme = "quantiles"
+    present = values.value.notna().sum()
+    k = 10 if scheme == "national_deciles" else max(1, min(5, int(present)))
+    classification = maps.classify([None if pd.isna(v) else float(v) for v in values.value], scheme, k=k,
+                                   national_deciles=deciles, decimals=int(row["decimals"]))
+    missing = len(values) - present
+    if missing:
+        notes.append(f"{missing} of {len(values)} areas have no value; they are hatched on the map and say why in the table.")
+    return Layer(row, shown_level, district_code, values, classification, notes)
+
+
+def benchmarks(indicator_id: str, district_code: str | None) -> pd.DataFrame:
+    """The district's and Kent's values of an indicator."""
+    return db.run("benchmarks_for_indicator", indicator_id=indicator_id, district_code=district_code)
+
+
+def districts() -> pd.DataFrame:
+    """The 12 districts with population and ward counts."""
+    return db.run("district_choices")
+
+
+def wards() -> pd.DataFrame:
+    """All 255 wards with their districts."""
+    return db.run("ward_choices")
+
+
+def attributions() -> list[str]:
+    """Every attribution line the data on these pages requires."""
+    return db.run("source_attributions").attribution.tolist()
+
+
+def find_postcode(postcode: str) -> dict | None:
+    """The ward and district of a normalised Kent postcode, or None."""
+    rows = db.run("postcode_area", postcode=postcode)
+    return None if rows.empty else rows.iloc[0].to_dict()
+
+
+# ------------------------------------------------------------------ findings
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def district_findings(district_code: str) -> list[dict]:
+    """Plain-English findings about a district's wards, each with its source and vintage."""
+    findings = []
+    imd = layer("imd_score", "ward", district_code, "quantiles")
+    wards_here = imd.values
+    n_wards = len(wards_here)
+    kent_wards = int(wards_here.kent_areas_ranked.max())
+    fifth = math.ceil(kent_wards / 5)
+    imd_row, name = imd.indicator, districts().set_index("district_code").district_name[district_code]
+
+    deprived = layer("imd_most_deprived_20pct", "ward", district_code, "quantiles").values
+    majority = int((deprived.value >= 50).sum())
+    findings.append({"text": f"In {majority} of {n_wards} wards in {name}, most residents live in neighbourhoods among "
+                             f"England's most deprived 20%.", "source": imd_row["publisher"], "vintage": imd_row["vintage"]})
+
+    broadband = layer("digital_connectivity_score", "ward", district_code, "quantiles")
+    both = set(wards_here[wards_here.kent_rank <= fifth].area_code) & set(
+        broadband.values[broadband.values.kent_rank <= fifth].area_code)
+    findings.append({"text": f"{len(both)} of {n_wards} wards are both in Kent's most deprived fifth of wards (IMD score) "
+                             f"and in Kent's weakest fifth for broadband speeds (IoD digital connectivity).",
+                     "source": imd_row["publisher"], "vintage": imd_row["vintage"]})
+
+    worst = wards_here.iloc[0]
+    findings.append({"text": f"The most deprived ward is {worst.area_name} (IMD score {format_value(worst.value, imd_row)}), "
+                             f"{_ordinal(int(worst.kent_rank))} most deprived of Kent's {kent_wards} wards.",
+                     "source": imd_row["publisher"], "vintage": imd_row["vintage"]})
+
+    district_rank = layer("imd_score", "district", None, "quantiles").values.set_index("area_code").kent_rank[district_code]
+    kent_imd = benchmarks("imd_score", district_code).set_index("level").value
+    findings.append({"text": f"{name}'s population-weighted IMD score is {format_value(kent_imd['district'], imd_row)} against "
+                             f"{format_value(kent_imd['county'], imd_row)} for Kent: {_ordinal(int(district_rank))} most deprived "
+                             f"of Kent's 12 districts.", "source": imd_row["publisher"], "vintage": imd_row["vintage"]})
+
+    bus = indicator("bus_stop_400m_pct")
+    bus_values = benchmarks("bus_stop_400m_pct", district_code).set_index("level").value
+    findings.append({"text": f"{format_value(bus_values['district'], bus)} of {name}'s postcodes are within 400 m of a bus stop "
+                             f"(Kent: {format_value(bus_values['county'], bus)}).",
+                     "source": bus["publisher"], "vintage": bus["vintage"]})
+
+    gigabit = indicator("gigabit_pct_2021")
+    gigabit_values = layer("gigabit_pct_2021", "district", None, "quantiles").values.set_index("area_code")
+    findings.append({"text": f"Gigabit-capable broadband reached {format_value(gigabit_values.value[district_code], gigabit)} of "
+                             f"premises in {name}; {_ordinal(int(gigabit_values.kent_rank[district_code]))} lowest of Kent's 12 districts.",
+                     "source": gigabit["publisher"], "vintage": gigabit["vintage"]})
+    return findings
+
+
+# ------------------------------------------------------------------ ward profiles
+
+def ward_profiles(ward_codes: list[str]) -> dict[str, pd.DataFrame]:
+    """For compared wards: fit to LSOAs, LSOAs inside, residents by national decile."""
+    codes = list(ward_codes)
+    return {"fit": db.run("ward_fit_for_wards", ward_codes=codes),
+            "lsoas": db.run("ward_lsoas", ward_codes=codes),
+            "deciles": db.run("ward_decile_shares", ward_codes=codes)}
+
+
+def compare_table(ward_codes: list[str]) -> pd.DataFrame:
+    """Every catalogue indicator for the chosen wards beside their districts' and Kent's values."""
+    rows = []
+    ward_values = db.run("all_indicator_values_at_level", level="ward", district_code=None)
+    ward_values = ward_values[ward_values.area_code.isin(ward_codes)]
+    district_values = db.run("all_indicator_values_at_level", level="district", district_code=None)
+    kent_values = db.run("kent_values_for_indicators").set_index("indicator_id").value
+    wards_info = wards().set_index("ward_code")
+    for row in catalogue.load().itertuples():
+        entry = {"Indicator": row.label, "Unit": row.unit, "Vintage": row.vintage}
+        for code in ward_codes:
+            match = ward_values[(ward_values.area_code == code) & (ward_values.indicator_id == row.indicator_id)].value
+            entry[wards_info.ward_name[code]] = format_value(match.iloc[0] if len(match) else None, row._asdict())
+        for district_code in dict.fromkeys(wards_info.district_code[code] for code in ward_codes):
+            match = district_values[(district_values.area_code == district_code) &
+                                    (district_values.indicator_id == row.indicator_id)].value
+            entry[f"{wards_info.district_name[wards_info.district_code == district_code].iloc[0]} (district)"] = \
+                format_value(match.iloc[0] if len(match) else None, row._asdict())
+        entry["Kent"] = format_value(kent_values.get(row.indicator_id), row._asdict())
+        rows.append(entry)
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------ downloads
+
+def download_frame(level: str, district_code: str | None) -> pd.DataFrame:
+    """All indicators for a level, wide, with codes, names, and one column per indicator."""
+    long = db.run("all_indicator_values_at_level", level=level, district_code=district_code)
+    wide = long.pivot_table(index=["area_code", "area_name", "district_code", "district_name"], columns="indicator_id",
+                            values="value", aggfunc="first").reset_index()
+    ordered = [i for i in catalogue.load().index if i in wide.columns]
+    return wide[["area_code", "area_name", "district_code", "district_name"] + ordered]
+
+
+def csv_download(frame: pd.DataFrame) -> bytes:
+    """CSV of a download frame, with a second table of each column's label, unit, vintage and source."""
+    rows = db.run("indicator_catalogue").set_index("indicator_id")
+    provenance = "\n".join(
+        f"# {c}: {rows.label[c]} ({rows.unit[c]}); {rows.vintage[c]}; {rows.attribution[c]}" for c in frame.columns if c in rows.index)
+    buffer = io.StringIO()
+    buffer.write(f"# Kent Locality Explorer download. Missing values are left empty, never filled.\n{provenance}\n")
+    frame.to_csv(buffer, index=False)
+    return buffer.getvalue().encode("utf-8")
+
+
+def geojson_download(frame: pd.DataFrame, level: str, district_code: str | None) -> bytes:
+    """GeoJSON of a download frame on the simplified boundaries, with vintages and attribution in its metadata."""
+    geometry = db.run("area_values_for_indicator", indicator_id="population", level=level, district_code=district_code)
+    shapes = dict(zip(geometry.area_code, geometry.web_geojson))
+    rows = db.run("indicator_catalogue").set_index("indicator_id")
+    features = []
+    for record in frame.to_dict(orient="records"):
+        properties = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()}
+        features.append({"type": "Feature", "properties": properties, "geometry": json.loads(shapes[record["area_code"]])})
+    metadata = {"indicators": {c: {"label": rows.label[c], "unit": rows.unit[c], "vintage": rows.vintage[c],
+                                   "method": rows.method[c]} for c in frame.columns if c in rows.index},
+                "attribution": attributions(), "county_code": KENT_CODE,
+                "geometry": "Generalised boundaries simplified for the web (shared edges kept)."}
+    return json.dumps({"type": "FeatureCollection", "metadata": metadata, "features": features}).encode("utf-8")
+
+
+def board_pack_inputs(shown: Layer, findings: list[dict], generated_on: str) -> dict:
+    """Arguments for geo.boardpack.board_pack_html from a district layer and its findings."""
+    colours = maps.class_colours(shown.indicator, shown.classification)
+    district_row = districts().set_index("district_code").loc[shown.district_code]
+    features = [dict(feature, class_index=c, colour=(colours[c] if c is not None else "#bdbdbd"))
+                for feature, c in zip(shown.features, shown.classification.classes)]
+    classes = [{"label": label, "colour": colour} for label, colour in zip(shown.classification.labels, colours)]
+    if shown.classification.has_missing:
+        classes.append({"label": maps.NO_DATA, "colour": "#bdbdbd"})
+    table = shown.table().drop(columns=["Map class"])
+    return {
+        "district": {"district_code": shown.district_code, "district_name": district_row.district_name,
+                     "population": int(district_row.population)},
+        "features": features,
+        "classes": classes,
+        "indicator": dict(shown.indicator, source=shown.indicator["publisher"]),
+        "ward_table": table.to_dict(orient="records"),
+        "findings": findings,
+        "attributions": attributions(),
+        "generated_on": generated_on,
+    }

@@ -1,0 +1,75 @@
+"""/compare — 2 to 6 wards from anywhere in Kent, side by side with their districts and Kent, and what lies inside them."""
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from geo import explore, state as url_state
+from pages import components
+
+DEFAULT = url_state.ViewState(level="ward")
+
+view = components.read_state(DEFAULT)
+st.title("Compare wards")
+wards = explore.wards()
+label_of = {r.ward_code: f"{r.ward_name} ({r.district_name})" for r in wards.itertuples()}
+
+postcode_text = st.text_input("Add a ward by postcode", placeholder="e.g. CT9 1AE", key="postcode",
+                              help="Kent postcodes only (Code-Point Open 2025.2).")
+chosen = list(view.wards)
+if postcode_text:
+    postcode = url_state.normalise_postcode(postcode_text)
+    found = explore.find_postcode(postcode) if postcode else None
+    if found is None:
+        st.warning("That is not a Kent postcode we know. Check it, or pick the ward by name below.")
+    else:
+        st.success(f"{found['postcode']} is in {found['ward_name']} ward, {found['district_name']}.")
+        if found["ward_code"] not in chosen and len(chosen) < url_state.MAX_COMPARED_WARDS:
+            chosen.append(found["ward_code"])
+
+chosen = st.multiselect("Wards to compare (2 to 6)", list(wards.ward_code), default=chosen, format_func=label_of.get,
+                        max_selections=url_state.MAX_COMPARED_WARDS, key=f"wards_{'_'.join(chosen)}")
+view = components.layer_picker(replace(view, wards=tuple(chosen), level="ward"), levels=("ward",))
+components.write_state(view, DEFAULT)
+
+layer = explore.layer(view.layer, "ward", None, view.classes)
+clicked = components.show_layer(layer, key=f"compare_map_{view.layer}_{view.classes}", selected=chosen, height=460)
+if clicked and clicked not in chosen and len(chosen) < url_state.MAX_COMPARED_WARDS:
+    st.query_params["ward"] = ",".join(chosen + [clicked])
+    st.rerun()
+
+if len(chosen) < 2:
+    st.info("Choose at least two wards (by name, postcode, or by clicking the map) to compare them.")
+else:
+    st.subheader("Side by side")
+    st.table(explore.compare_table(chosen).set_index("Indicator"))
+
+    st.subheader("Each ward's position among Kent's 255 wards")
+    positions = layer.values[["area_code", "area_name", "value", "kent_rank"]].dropna(subset=["value"])
+    positions = positions.assign(chosen=positions.area_code.isin(chosen).map({True: "Chosen", False: "Other Kent wards"}))
+    st.vega_lite_chart(positions, {
+        "mark": {"type": "tick", "thickness": 2},
+        "encoding": {"x": {"field": "value", "type": "quantitative", "title": f"{layer.indicator['label']} ({layer.indicator['unit']})"},
+                     "y": {"field": "chosen", "type": "nominal", "title": None},
+                     "color": {"field": "chosen", "type": "nominal", "scale": {"range": ["#08306b", "#bdbdbd"]}, "legend": None},
+                     "tooltip": [{"field": "area_name", "title": "Ward"}, {"field": "kent_rank", "title": "Kent rank"}]},
+    }, width="stretch")
+
+    st.subheader("What lies inside each ward")
+    profiles = explore.ward_profiles(chosen)
+    for fit in profiles["fit"].itertuples():
+        st.markdown(f"**{fit.ward_name}** ({fit.district_name}): {fit.n_lsoas} LSOAs, {int(fit.population):,} residents.")
+        if fit.is_approximate:
+            st.warning(f"Approximation: ward figures are built from whole LSOAs (ONS best fit). Only "
+                       f"{fit.lsoa_area_inside_ward_pct}% of those LSOAs' area lies inside the ward, and they cover "
+                       f"{fit.ward_area_covered_pct}% of it.", icon=":material/info:")
+        shares = profiles["deciles"][profiles["deciles"].ward_code == fit.ward_code]
+        deciles = pd.DataFrame({"England's IMD decile (1 = most deprived)": range(1, 11)})
+        deciles["Share of residents"] = [f"{shares.share_pct[shares.imd_decile == d].sum():.0f}%" for d in range(1, 11)]
+        lsoas = profiles["lsoas"][profiles["lsoas"].ward_code == fit.ward_code]
+        left, right = st.columns(2)
+        left.table(deciles.set_index(deciles.columns[0]).T)
+        right.table(lsoas[["lsoa_code", "lsoa_name", "population", "imd_score", "imd_decile"]].rename(columns={
+            "lsoa_code": "LSOA code", "lsoa_name": "LSOA", "population": "Residents", "imd_score": "IMD score",
+            "imd_decile": "England decile"}).set_index("LSOA code"))
+components.attribution_footer()

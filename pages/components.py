@@ -1,0 +1,107 @@
+"""Streamlit pieces every page shares: URL state, the layer picker, map + legend + table, attribution.
+
+This is the only module besides the page scripts that imports Streamlit; it holds no data logic.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import explore, state as url_state
+from geo.db import DatabaseMissing
+
+EMBED_CSS = """<style>
+header[data-testid="stHeader"], [data-testid="stToolbar"], footer {display: none !important;}
+.block-container {padding-top: 0.5rem !important;}
+</style>"""
+
+
+def read_state(default: url_state.ViewState) -> url_state.ViewState:
+    """The view described by the URL, with a warning for anything unusable."""
+    try:
+        districts = explore.districts().district_code
+        wards = explore.wards().ward_code
+    except DatabaseMissing as error:
+        st.error(f"{error} See README.md.")
+        st.stop()
+    layers = list(explore.layer_choices().indicator_id)
+    view, warnings = url_state.parse(st.query_params.to_dict(), districts=districts, wards=wards, layers=layers,
+                                     default=default)
+    for warning in warnings:
+        st.warning(warning, icon=":material/warning:")
+    if view.embed:
+        st.html(EMBED_CSS)
+    return view
+
+
+def write_state(view: url_state.ViewState, default: url_state.ViewState) -> None:
+    """Make the URL describe the view (so links reproduce it)."""
+    wanted = url_state.to_params(view, default)
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def layer_picker(view: url_state.ViewState, levels=url_state.LEVELS) -> url_state.ViewState:
+    """Layer, level and class widgets, initialised from the URL."""
+    choices = explore.layer_choices()
+    label_of = {r.indicator_id: f"{r.theme_label}: {r.label}" for r in choices.itertuples()}
+    ids = list(choices.indicator_id)
+    columns = st.columns([3, 2, 2])
+    layer = columns[0].selectbox("Layer", ids, index=ids.index(view.layer), format_func=label_of.get,
+                                 key="layer", help="Every indicator in the catalogue, grouped by theme.")
+    level = columns[1].radio("Areas", list(levels), index=list(levels).index(view.level) if view.level in levels else 0,
+                             format_func=url_state.LEVEL_LABELS.get, horizontal=True, key="level")
+    classes = columns[2].selectbox("Map classes", url_state.CLASS_SCHEMES,
+                                   index=url_state.CLASS_SCHEMES.index(view.classes),
+                                   format_func=url_state.CLASS_LABELS.get, key="classes")
+    return replace(view, layer=layer, level=level, classes=classes)
+
+
+def overlay_picker(view: url_state.ViewState) -> url_state.ViewState:
+    """Optional point overlays."""
+    labels = {"rail_stations": "Rail stations", "bus_stops": "Bus stops"}
+    chosen = st.multiselect("Show on the map", list(labels), default=list(view.overlays), format_func=labels.get,
+                            key="overlays")
+    return replace(view, overlays=tuple(chosen))
+
+
+def overlay_points(overlays, district_code) -> dict:
+    """Point lists for the chosen overlays."""
+    points = {}
+    if "rail_stations" in overlays:
+        stations = explore.db.run("rail_stations_in_area", district_code=district_code)
+        points["rail_stations"] = [{"name": r.station_name, "lon": r.lon, "lat": r.lat} for r in stations.itertuples()]
+    if "bus_stops" in overlays:
+        stops = explore.db.run("bus_stops_in_area", district_code=district_code)
+        points["bus_stops"] = [{"name": r.stop_name, "lon": r.lon, "lat": r.lat} for r in stops.itertuples()]
+    return points
+
+
+def show_layer(layer: explore.Layer, *, key: str, selected=(), overlays=None, height: int = 520,
+               table_expanded: bool = False) -> str | None:
+    """Legend, map and the table of the same values; returns the area code clicked on the map, if any."""
+    for note in layer.notes:
+        st.info(note, icon=":material/info:")
+    legend_column, map_column = st.columns([1, 3])
+    with legend_column:
+        st.html(layer.legend_html())
+        st.caption(f"Source: {layer.indicator['publisher']}, {layer.indicator['vintage']}. {layer.indicator['method']}")
+        if layer.indicator["caveat"]:
+            st.caption(f"Caveat: {layer.indicator['caveat']}")
+    with map_column:
+        event = st_folium(layer.map(selected_codes=selected, overlays=overlays or {}), key=key, height=height,
+                          use_container_width=True, returned_objects=["last_active_drawing"])
+    with st.expander(f"Table of the {len(layer.values)} values on the map", expanded=table_expanded):
+        st.table(layer.table().set_index(layer.table().columns[0]))
+    clicked = ((event or {}).get("last_active_drawing") or {}).get("properties") or {}
+    return clicked.get("area_code")
+
+
+def attribution_footer() -> None:
+    """The attribution lines every page must carry."""
+    st.divider()
+    st.markdown("**Sources and licences**")
+    for line in explore.attributions():
+        st.caption(line)

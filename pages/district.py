@@ -1,0 +1,57 @@
+"""/district — for a Locality Board chair: one district's wards, how they compare with Kent, findings, board pack."""
+from dataclasses import replace
+from datetime import date
+
+import streamlit as st
+
+from geo import boardpack, explore, state as url_state
+from pages import components
+
+DEFAULT = url_state.ViewState(level="ward")
+
+view = components.read_state(DEFAULT)
+districts = explore.districts()
+names = dict(zip(districts.district_code, districts.district_name))
+codes = list(districts.district_code)
+district_code = st.selectbox("District", codes, index=codes.index(view.district) if view.district else None,
+                             format_func=names.get, placeholder="Choose a district", key="district")
+if district_code is None:
+    st.title("District view")
+    st.info("Choose a district to see its wards, how they compare with Kent, and its board pack.")
+    components.write_state(replace(view, district=None), DEFAULT)
+    components.attribution_footer()
+    st.stop()
+
+st.title(names[district_code])
+view = components.layer_picker(replace(view, district=district_code), levels=("ward", "lsoa"))
+if not view.embed:
+    view = components.overlay_picker(view)
+components.write_state(view, DEFAULT)
+layer = explore.layer(view.layer, view.level, district_code, view.classes)
+
+bench = explore.benchmarks(view.layer, district_code).set_index("level").value
+if not view.embed:
+    cards = st.columns(3)
+    cards[0].metric(f"{names[district_code]}: {layer.indicator['label']}", explore.format_value(bench.get("district"), layer.indicator))
+    cards[1].metric("Kent", explore.format_value(bench.get("county"), layer.indicator) if "county" in bench else "Not published")
+    cards[2].metric("Residents (Census 2021)", f"{int(districts.set_index('district_code').population[district_code]):,}")
+
+clicked = components.show_layer(layer, key=f"district_map_{district_code}_{view.layer}_{layer.level}_{view.classes}",
+                                overlays=components.overlay_points(view.overlays, district_code), table_expanded=True)
+if clicked and layer.level == "ward" and not view.embed:
+    st.switch_page("pages/compare.py", query_params={"ward": clicked})
+
+if not view.embed:
+    st.subheader("Findings")
+    findings = explore.district_findings(district_code)
+    for finding in findings:
+        st.markdown(f"- {finding['text']} *(Source: {finding['source']}, {finding['vintage']})*")
+    pack = boardpack.board_pack_html(**explore.board_pack_inputs(layer, findings, date.today().isoformat()))
+    st.download_button("Download the board pack (printable HTML)", pack,
+                       file_name=f"board-pack-{names[district_code].lower().replace(' ', '-')}-{view.layer}.html",
+                       mime="text/html", icon=":material/download:")
+else:
+    params = url_state.to_params(replace(view, embed=False), DEFAULT)
+    st.markdown(f'<a href="/district?{"&".join(f"{k}={v}" for k, v in params.items())}" target="_blank" rel="noopener">'
+                "Open the full Kent Locality Explorer (new tab)</a>", unsafe_allow_html=True)
+components.attribution_footer()

@@ -1,0 +1,44 @@
+"""/ — Kent at a glance: pick a layer and level, see the map, the same values as a table, and the sources."""
+from dataclasses import replace
+
+import streamlit as st
+
+from geo import explore, state as url_state
+from pages import components
+
+DEFAULT = url_state.ViewState(level="ward")
+
+view = components.read_state(DEFAULT)
+st.title("Kent at a glance" if not view.embed else "Kent Locality Explorer")
+if not view.embed:
+    st.markdown("Deprivation, broadband, transport and access to services across Kent's 12 districts, "
+                "255 wards and 938 neighbourhoods. Choose a layer; every value on the map is also in the table below it.")
+
+view = components.layer_picker(view)
+if not view.embed:
+    view = components.overlay_picker(view)
+view = replace(view, district=None, wards=())
+components.write_state(view, DEFAULT)
+
+layer = explore.layer(view.layer, view.level, None, view.classes)
+kent = explore.benchmarks(view.layer, None).set_index("level").value
+if not view.embed:
+    facts = st.columns(4)
+    facts[0].metric("Residents (Census 2021)", explore.format_value(explore.benchmarks("population", None).value.iloc[0],
+                                                                     explore.indicator("population")))
+    facts[1].metric("Areas", "12 districts · 255 wards · 938 LSOAs")
+    facts[2].metric(f"Kent: {layer.indicator['label']}",
+                    explore.format_value(kent.get("county"), layer.indicator) if "county" in kent else "Districts only")
+    worst = layer.values.dropna(subset=["value"]).head(1)
+    if len(worst):
+        facts[3].metric(f"Worst {explore.LEVEL_NOUN[layer.level]} in Kent", worst.area_name.iloc[0],
+                        explore.format_value(worst.value.iloc[0], layer.indicator), delta_color="off")
+
+clicked = components.show_layer(layer, key=f"kent_map_{view.layer}_{layer.level}_{view.classes}",
+                                overlays=components.overlay_points(view.overlays, None), table_expanded=view.embed)
+if clicked and layer.level == "ward" and not view.embed:
+    st.switch_page("pages/compare.py", query_params={"ward": clicked})
+if view.embed:
+    st.markdown(f'<a href="/?{"&".join(f"{k}={v}" for k, v in url_state.to_params(replace(view, embed=False), DEFAULT).items())}" '
+                'target="_blank" rel="noopener">Open the full Kent Locality Explorer (new tab)</a>', unsafe_allow_html=True)
+components.attribution_footer()
