@@ -1,0 +1,349 @@
+"""Choropleth maps: class breaks, palettes, folium maps that load only the app's own Leaflet, legends.
+
+No streamlit import here. Pages render the map with ``streamlit_folium.st_folium(choropleth(...))``
+and the legend with ``st.html(legend_html(...))``. Leaflet comes from static/vendor/leaflet/
+(scripts/setup_node.sh), never from a CDN.
+"""
+from __future__ import annotations
+
+import html
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Callable, Iterable, Mapping, Sequence
+
+import folium
+import numpy as np
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # "Numba not installed": the pure-Python path is fine here
+    import mapclassify
+
+# --- Offline Leaflet -------------------------------------------------------------------------
+# streamlit-folium loads each element's default_js/default_css by URL inside its component
+# iframe, served at <base>/component/streamlit_folium.st_folium/index.html. Relative to that
+# page, ../../app/static/ is Streamlit's static folder (static/ beside the main script), so the
+# same URL works with or without server.baseUrlPath.
+LEAFLET_VERSION = "1.9.4"
+ASSET_BASE = "../../app/static/vendor/leaflet"
+LEAFLET_JS = [("leaflet", f"{ASSET_BASE}/leaflet.js")]
+LEAFLET_CSS = [("leaflet_css", f"{ASSET_BASE}/leaflet.css")]
+
+POLARITIES = ("higher_worse", "higher_better", "neutral")
+NO_DATA = "No data"
+NO_DATA_HATCH_ID = "kle-nodata-hatch"
+_NO_DATA_FILL = f"url(#{NO_DATA_HATCH_ID})"
+# CSS twin of the SVG hatch, for the legend swatch.
+_NO_DATA_CSS = "repeating-linear-gradient(45deg,#6e6e6e 0 1.5px,#f2f2f2 1.5px 5px)"
+_OUTLINE = "#4d4d4d"
+_SELECTED_OUTLINE = "#000000"
+_BACKGROUND = "#ffffff"
+
+# --- Palettes: the only place colours are defined --------------------------------------------
+# Ten steps each, light to dark; n classes take n evenly spaced steps. Viridis (matplotlib) is
+# perceptually uniform and colour-blind safe; neutral indicators use single-hue Blues, whose
+# lightness alone carries the order.
+_SEQUENTIAL = ("#fde725", "#b5de2b", "#6ece58", "#35b779", "#1f9e89",
+               "#26828e", "#31688e", "#3e4989", "#482878", "#440154")  # viridis, reversed
+_NEUTRAL = ("#e3eef9", "#d0e1f2", "#b7d4ea", "#94c4df", "#6aaed6",
+            "#4a98c9", "#2e7ebc", "#1764ab", "#084a91", "#08306b")  # Blues (matplotlib), without its near-white
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Class breaks for one set of values: upper bounds, each value's class (None = missing), range labels."""
+
+    scheme: str
+    bins: tuple[float, ...]
+    classes: tuple[int | None, ...]
+    labels: tuple[str, ...]
+
+    @property
+    def k(self) -> int:
+        """Number of classes."""
+        return len(self.bins)
+
+    @property
+    def has_missing(self) -> bool:
+        """True when any value has no class."""
+        return any(c is None for c in self.classes)
+
+
+def _is_missing(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _fmt(x: float, decimals: int) -> str:
+    return f"{x:,.{decimals}f}"
+
+
+def _mapclassify(factory: Callable) -> Callable:
+    def run(values: list, k: int, decimals: int, national_deciles) -> Classification:
+        present = [(i, float(v)) for i, v in enumerate(values) if not _is_missing(v)]
+        classes: list[int | None] = [None] * len(values)
+        if not present:
+            return Classification("", (), tuple(classes), ())
+        y = np.array([v for _, v in present])
+        unique = np.unique(y)
+        if len(unique) == 1:
+            bins, yb = np.array([unique[0]]), np.zeros(len(y), dtype=int)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                c = factory(y, k=min(k, len(unique)))
+            bins, yb = np.asarray(c.bins, dtype=float), np.asarray(c.yb, dtype=int)
+        for (i, _), cls in zip(present, yb):
+            classes[i] = int(cls)
+        lows = [float(y.min())] + [float(b) for b in bins[:-1]]
+        labels = tuple(f"{_fmt(lo, decimals)} to {_fmt(float(hi), decimals)}" for lo, hi in zip(lows, bins))
+        return Classification("", tuple(float(b) for b in bins), tuple(classes), labels)
+
+    return run
+
+
+def _national_deciles(values: list, k: int, decimals: int, national_deciles) -> Classification:
+    if national_deciles is None or len(national_deciles) != len(values):
+        raise ValueError("national_deciles needs one IoD decile (1-10 or None) per value")
+    classes: list[int | None] = []
+    for d in national_deciles:
+        if _is_missing(d):
+            classes.append(None)
+        elif int(d) != d or not 1 <= int(d) <= 10:
+            raise ValueError(f"national decile must be 1-10, got {d!r}")
+        else:
+            classes.append(int(d) - 1)
+    labels = tuple(
+        f"Decile {d}" + (" (most deprived 10% in England)" if d == 1 else
+                         " (least deprived 10% in England)" if d == 10 else "")
+        for d in range(1, 11)
+    )
+    return Classification("", tuple(float(d) for d in range(1, 11)), tuple(classes), labels)
+
+
+SCHEMES: dict[str, Callable] = {
+    "quantiles": _mapclassify(mapclassify.Quantiles),
+    "natural_breaks": _mapclassify(mapclassify.FisherJenks),
+    "equal_interval": _mapclassify(mapclassify.EqualInterval),
+    "national_deciles": _national_deciles,
+}
+
+
+def classify(values: Sequence[float | None], scheme: str, k: int = 5,
+             national_deciles: Sequence[int | None] | None = None, decimals: int = 1) -> Classification:
+    """Classify values by a named scheme; missing values (None/NaN) get no class."""
+    try:
+        impl = SCHEMES[scheme]
+    except KeyError:
+        raise ValueError(f"unknown classification scheme {scheme!r}; valid schemes: {', '.join(SCHEMES)}") from None
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    result = impl(list(values), k, decimals, national_deciles)
+    return Classification(scheme, result.bins, result.classes, result.labels)
+
+
+def palette(n_classes: int, polarity: str) -> list[str]:
+    """Hex colours for classes in ascending order; darker = worse (neutral: darker = higher)."""
+    if polarity not in POLARITIES:
+        raise ValueError(f"unknown polarity {polarity!r}; valid: {', '.join(POLARITIES)}")
+    if not 1 <= n_classes <= 10:
+        raise ValueError(f"n_classes must be 1-10, got {n_classes}")
+    steps = _NEUTRAL if polarity == "neutral" else _SEQUENTIAL
+    picks = [steps[round(i * 9 / (n_classes - 1))] if n_classes > 1 else steps[5] for i in range(n_classes)]
+    return picks[::-1] if polarity == "higher_better" else picks
+
+
+def class_colours(indicator: Mapping, classification: Classification) -> list[str]:
+    """The colour of each class as the map and legend draw it (national deciles: decile 1 darkest)."""
+    if classification.k == 0:
+        return []
+    # IoD deciles: class 0 is decile 1, the most deprived, so it takes the darkest colour.
+    polarity = "higher_better" if classification.scheme == "national_deciles" else indicator["polarity"]
+    return palette(classification.k, polarity)
+
+
+def _format_value(value, indicator: Mapping) -> str:
+    if _is_missing(value):
+        return NO_DATA
+    text = _fmt(float(value), int(indicator.get("decimals", 1)))
+    unit = str(indicator.get("unit") or "")
+    if not unit:
+        return text
+    return text + unit if unit.startswith("%") else f"{text} {unit}"
+
+
+def _tooltip(feature: Mapping, indicator: Mapping, rank_of: int) -> str:
+    e = html.escape
+    rank = feature.get("rank")
+    parts = [f"<strong>{e(str(feature.get('area_name', '')))}</strong>",
+             f"{e(str(indicator['label']))}: {e(_format_value(feature.get('value'), indicator))}"]
+    if rank is not None and not _is_missing(rank):
+        parts.append(f"Rank {int(rank)} of {rank_of}")
+    return "<br>".join(parts)
+
+
+class _OfflineMap(folium.Map):
+    """A folium.Map whose only script and stylesheet are the app's own Leaflet."""
+
+    default_js = LEAFLET_JS
+    default_css = LEAFLET_CSS
+
+
+_HATCH_SVG = (
+    f'<svg aria-hidden="true" focusable="false" width="0" height="0" style="position:absolute">'
+    f'<defs><pattern id="{NO_DATA_HATCH_ID}" patternUnits="userSpaceOnUse" width="6" height="6" '
+    f'patternTransform="rotate(45)"><rect width="6" height="6" fill="#f2f2f2"/>'
+    f'<line x1="0" y1="0" x2="0" y2="6" stroke="#6e6e6e" stroke-width="2"/></pattern></defs></svg>'
+)
+
+
+class _NoDataHatch(MacroElement):
+    """Defines the SVG hatch pattern that missing areas are filled with."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "if (!document.getElementById({{ this.pattern_id|tojson }})) {"
+        " document.body.insertAdjacentHTML('beforeend', {{ this.svg|tojson }}); }"
+        "{% endmacro %}"
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "NoDataHatch"
+        self.pattern_id = NO_DATA_HATCH_ID
+        self.svg = _HATCH_SVG
+
+
+def offline_map(**kwargs) -> folium.Map:
+    """A folium.Map that loads Leaflet from the app (no CDN); kwargs go to folium.Map (tiles default None)."""
+    kwargs.setdefault("tiles", None)
+    kwargs.setdefault("control_scale", False)
+    m = _OfflineMap(**kwargs)
+    m.get_root().header.add_child(
+        Element(f"<style>.leaflet-container{{background:{_BACKGROUND};"
+                "font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif}}</style>"),
+        name="kle_map_style",
+    )
+    return m
+
+
+def _bounds(geometries: Iterable[Mapping]) -> list[list[float]] | None:
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(c):
+        if c and isinstance(c[0], (int, float)):
+            xs.append(c[0])
+            ys.append(c[1])
+        else:
+            for part in c:
+                walk(part)
+
+    for g in geometries:
+        if not g:
+            continue
+        if g.get("type") == "GeometryCollection":
+            for sub in g.get("geometries", []):
+                walk(sub.get("coordinates", []))
+        else:
+            walk(g.get("coordinates", []))
+    if not xs:
+        return None
+    return [[min(ys), min(xs)], [max(ys), max(xs)]]
+
+
+_OVERLAYS = {
+    # name: (label, circle radius px, fill, stroke)
+    "rail_stations": ("Rail station", 5, "#000000", "#ffffff"),
+    "bus_stops": ("Bus stop", 2.5, "#ffffff", "#000000"),
+}
+
+
+def choropleth(features: Sequence[Mapping], indicator: Mapping, classification: Classification,
+               selected_codes: Iterable[str] = (), overlays=()) -> folium.Map:
+    """Offline folium choropleth of features classed by ``classification`` (same order as the features)."""
+    if len(features) != len(classification.classes):
+        raise ValueError(f"{len(features)} features but {len(classification.classes)} classified values")
+    colours = class_colours(indicator, classification)
+    selected = set(selected_codes)
+    rank_of = int(indicator.get("rank_of") or sum(1 for f in features if not _is_missing(f.get("rank"))))
+
+    collection = {"type": "FeatureCollection", "features": []}
+    style_by_code: dict[str, dict] = {}
+    for f, cls in zip(features, classification.classes):
+        code = str(f["area_code"])
+        collection["features"].append({
+            "type": "Feature",
+            "geometry": f["geometry"],
+            "properties": {"area_code": code, "tip": _tooltip(f, indicator, rank_of)},
+        })
+        is_selected = code in selected
+        style_by_code[code] = {
+            "fillColor": _NO_DATA_FILL if cls is None else colours[cls],
+            "fillOpacity": 1 if cls is None else 0.85,
+            "color": _SELECTED_OUTLINE if is_selected else _OUTLINE,
+            "weight": 3 if is_selected else 0.7,
+        }
+
+    m = offline_map(zoom_snap=0.25)
+    if classification.has_missing:
+        m.add_child(_NoDataHatch())
+    folium.GeoJson(
+        collection,
+        name=str(indicator["label"]),
+        style_function=lambda feat: style_by_code[feat["properties"]["area_code"]],
+        highlight_function=lambda feat: {"weight": 3, "color": _SELECTED_OUTLINE},
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, class_name="kle-tip"),
+    ).add_to(m)
+
+    for name, points in dict(overlays).items():
+        if name not in _OVERLAYS:
+            raise ValueError(f"unknown overlay {name!r}; valid overlays: {', '.join(_OVERLAYS)}")
+        label, radius, fill, stroke = _OVERLAYS[name]
+        points_fc = {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [p["lon"], p["lat"]]},
+             "properties": {"tip": f"{label}: {html.escape(str(p.get('name', '')))}"}}
+            for p in points
+        ]}
+        if not points_fc["features"]:
+            continue
+        folium.GeoJson(
+            points_fc,
+            name=label,
+            marker=folium.CircleMarker(radius=radius, fill=True, fill_color=fill, fill_opacity=1,
+                                       color=stroke, weight=1),
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, class_name="kle-tip"),
+        ).add_to(m)
+
+    bounds = _bounds(f["geometry"] for f in features)
+    if bounds:
+        m.fit_bounds(bounds)
+    return m
+
+
+def legend_html(indicator: Mapping, classification: Classification, palette: Sequence[str] | None = None) -> str:
+    """Accessible HTML legend: a table captioned with the indicator and unit, each class's swatch and range."""
+    e = html.escape
+    colours = list(palette) if palette is not None else class_colours(indicator, classification)
+    if len(colours) != classification.k:
+        raise ValueError(f"palette has {len(colours)} colours for {classification.k} classes")
+    unit = str(indicator.get("unit") or "")
+    caption = e(str(indicator["label"])) + (f" ({e(unit)})" if unit else "")
+    cell = "padding:2px 8px 2px 0;vertical-align:middle;text-align:left;font-weight:normal"
+    swatch = ("display:inline-block;width:1.6em;height:1em;border:1px solid #333;"
+              "vertical-align:middle;background:{}")
+    rows = [
+        f'<tr><td style="{cell};width:2.2em"><span aria-hidden="true" style="{swatch.format(e(c))}"></span></td>'
+        f'<th scope="row" style="{cell}">{e(label)}</th></tr>'
+        for c, label in zip(colours, classification.labels)
+    ]
+    if classification.has_missing:
+        rows.append(f'<tr><td style="{cell};width:2.2em"><span aria-hidden="true" style="{swatch.format(_NO_DATA_CSS)}">'
+                    f'</span></td><th scope="row" style="{cell}">{NO_DATA}</th></tr>')
+    return (
+        '<table class="kle-legend" style="border-collapse:collapse;color:#1a1a1a;background:#ffffff;'
+        'font-size:0.9rem;margin:0.25rem 0;min-width:min(100%,20rem)">'
+        f'<caption style="caption-side:top;text-align:left;font-weight:600;padding-bottom:4px;color:#1a1a1a">'
+        f'{caption}</caption><tbody>{"".join(rows)}</tbody></table>'
+    )

@@ -1,0 +1,189 @@
+"""Unit tests for geo.maps on small SYNTHETIC inputs made here (no real Kent data)."""
+import json
+import math
+import re
+
+import pytest
+
+from geo import maps
+
+SYNTHETIC_VALUES = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]
+SYNTHETIC_INDICATOR = {"label": "Synthetic indicator", "unit": "% of residents", "polarity": "higher_worse",
+                       "decimals": 1}
+NASTY_NAME = "<script>alert(1)</script> & Sons"
+
+
+def synthetic_square(x, y, size=0.01):
+    ring = [[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def synthetic_features(values, names=None):
+    names = names or [f"Synthetic area {i}" for i in range(len(values))]
+    ranked = sorted((v, i) for i, v in enumerate(values) if v is not None and not math.isnan(v))
+    rank = {i: len(ranked) - pos for pos, (_, i) in enumerate(ranked)}  # 1 = highest value
+    return [{"area_code": f"SYN{i:03d}", "area_name": names[i], "value": v, "rank": rank.get(i),
+             "geometry": synthetic_square(0.5 + i * 0.01, 51.0)} for i, v in enumerate(values)]
+
+
+def map_script(m):
+    """The map's rendered HTML/JS, as folium writes it."""
+    return m.get_root().render()
+
+
+@pytest.mark.parametrize("scheme, bins", [
+    ("quantiles", (2.8, 4.6, 6.4, 8.2, 10.0)),
+    ("natural_breaks", (2.0, 4.0, 6.0, 8.0, 10.0)),
+    ("equal_interval", (2.8, 4.6, 6.4, 8.2, 10.0)),
+])
+def test_exact_bins_for_known_list(scheme, bins):
+    c = maps.classify(SYNTHETIC_VALUES, scheme, k=5)
+    assert c.scheme == scheme
+    assert c.bins == pytest.approx(bins)
+    assert c.classes == (0, 0, 1, 1, 2, 2, 3, 3, 4, 4)
+
+
+def test_class_labels_are_text_ranges():
+    c = maps.classify(SYNTHETIC_VALUES, "equal_interval", k=5, decimals=1)
+    assert c.labels == ("1.0 to 2.8", "2.8 to 4.6", "4.6 to 6.4", "6.4 to 8.2", "8.2 to 10.0")
+
+
+def test_unknown_scheme_lists_valid_names():
+    with pytest.raises(ValueError) as err:
+        maps.classify(SYNTHETIC_VALUES, "jenks_please")
+    for name in ("quantiles", "natural_breaks", "equal_interval", "national_deciles"):
+        assert name in str(err.value)
+
+
+def test_missing_values_stay_missing():
+    values = [1.0, None, 3.0, float("nan"), 5.0, 6.0]
+    c = maps.classify(values, "quantiles", k=3)
+    assert c.classes[1] is None and c.classes[3] is None
+    assert all(cls is not None for i, cls in enumerate(c.classes) if i not in (1, 3))
+    assert c.has_missing
+    # the bins come from the present values only
+    assert c.bins[-1] == 6.0 and c.labels[0].startswith("1.0 to")
+
+
+def test_missing_areas_are_hatched_never_filled():
+    values = [1.0, None, 3.0]
+    c = maps.classify(values, "quantiles", k=2)
+    out = map_script(maps.choropleth(synthetic_features(values), SYNTHETIC_INDICATOR, c))
+    assert f"url(#{maps.NO_DATA_HATCH_ID})" in out
+    assert maps.NO_DATA_HATCH_ID in out  # the pattern definition is shipped with the map
+    assert "No data" in maps.legend_html(SYNTHETIC_INDICATOR, c)
+
+
+def test_all_missing_gives_no_classes():
+    c = maps.classify([None, None], "natural_breaks")
+    assert c.k == 0 and c.classes == (None, None)
+    assert "No data" in maps.legend_html(SYNTHETIC_INDICATOR, c)
+
+
+def test_national_deciles_use_the_given_decile():
+    c = maps.classify([10.0, 20.0, None, 40.0], "national_deciles", national_deciles=[1, 10, 5, None])
+    assert c.k == 10
+    assert c.classes == (0, 9, 4, None)
+    assert "most deprived" in c.labels[0]
+    with pytest.raises(ValueError):
+        maps.classify([1.0], "national_deciles")
+
+
+def test_palette_direction_flips_with_polarity():
+    worse_high = maps.palette(5, "higher_worse")
+    better_high = maps.palette(5, "higher_better")
+    assert worse_high == better_high[::-1]
+    assert len(set(worse_high)) == 5
+
+    def lightness(hex_colour):
+        r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    assert lightness(worse_high[-1]) < lightness(worse_high[0])  # highest class darkest when higher is worse
+    assert lightness(better_high[0]) < lightness(better_high[-1])  # lowest class darkest when higher is better
+    neutral = maps.palette(5, "neutral")
+    assert set(neutral).isdisjoint(worse_high)
+    assert lightness(neutral[-1]) < lightness(neutral[0])
+    with pytest.raises(ValueError, match="higher_worse"):
+        maps.palette(5, "sideways")
+
+
+def test_tooltip_escapes_names():
+    values = [5.0, 7.0]
+    c = maps.classify(values, "quantiles", k=2)
+    features = synthetic_features(values, names=[NASTY_NAME, "Synthetic plain"])
+    stations = [{"name": "<img src=x onerror=alert(2)>", "lon": 0.5, "lat": 51.0}]
+    m = maps.choropleth(features, SYNTHETIC_INDICATOR, c, overlays={"rail_stations": stations})
+    out = map_script(m)
+    assert "<script>alert(1)" not in out
+    assert "<img src=x" not in out
+    geojson = next(ch for ch in m._children.values() if isinstance(ch, __import__("folium").GeoJson))
+    tips = [f["properties"]["tip"] for f in geojson.data["features"]]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Sons" in tips[0]
+    assert "7.0% of residents" in tips[1]
+    assert "Rank 2 of 2" in tips[0] and "Rank 1 of 2" in tips[1]
+
+
+def test_feature_properties_are_minimal_and_carry_area_code():
+    values = [1.0, 2.0, 3.0]
+    c = maps.classify(values, "equal_interval", k=3)
+    m = maps.choropleth(synthetic_features(values), SYNTHETIC_INDICATOR, c, selected_codes=["SYN001"])
+    geojson = next(ch for ch in m._children.values() if isinstance(ch, __import__("folium").GeoJson))
+    for f in geojson.data["features"]:
+        assert set(f["properties"]) == {"area_code", "tip"}
+    assert [f["properties"]["area_code"] for f in geojson.data["features"]] == ["SYN000", "SYN001", "SYN002"]
+
+
+def test_map_references_only_local_leaflet():
+    values = [1.0, 2.0, 3.0]
+    c = maps.classify(values, "equal_interval", k=3)
+    m = maps.choropleth(synthetic_features(values), SYNTHETIC_INDICATOR, c)
+    assert m.default_js == [("leaflet", maps.ASSET_BASE + "/leaflet.js")]
+    assert m.default_css == [("leaflet_css", maps.ASSET_BASE + "/leaflet.css")]
+    out = map_script(m)
+    assert not re.findall(r"https?://(?!leafletjs\.com)[^\s\"'<>]+\.(?:js|css)", out)
+    assert "tile_layer" not in out  # no basemap tiles by default
+
+
+def test_unknown_overlay_lists_valid_names():
+    c = maps.classify([1.0], "quantiles", k=1)
+    with pytest.raises(ValueError, match="rail_stations.*bus_stops"):
+        maps.choropleth(synthetic_features([1.0]), SYNTHETIC_INDICATOR, c, overlays={"trams": []})
+
+
+def test_legend_shows_ranges_as_text_with_caption():
+    c = maps.classify(SYNTHETIC_VALUES, "equal_interval", k=5, decimals=1)
+    pal = maps.palette(c.k, "higher_worse")
+    legend = maps.legend_html(SYNTHETIC_INDICATOR, c, pal)
+    assert "<table" in legend and "<caption" in legend
+    assert "Synthetic indicator (% of residents)" in legend
+    for label in ("1.0 to 2.8", "2.8 to 4.6", "4.6 to 6.4", "6.4 to 8.2", "8.2 to 10.0"):
+        assert label in legend
+    for colour in pal:
+        assert colour in legend
+    assert "No data" not in legend  # nothing missing here
+    escaped = maps.legend_html({**SYNTHETIC_INDICATOR, "label": NASTY_NAME}, c)
+    assert "<script>" not in escaped and "&lt;script&gt;" in escaped
+
+
+def test_payload_keeps_coordinates_as_given():
+    values = [1.0]
+    c = maps.classify(values, "quantiles", k=1)
+    features = synthetic_features(values)
+    m = maps.choropleth(features, SYNTHETIC_INDICATOR, c)
+    geojson = next(ch for ch in m._children.values() if isinstance(ch, __import__("folium").GeoJson))
+    assert json.dumps(geojson.data["features"][0]["geometry"]) == json.dumps(features[0]["geometry"])
+
+
+def test_maps_module_does_not_import_streamlit():
+    import subprocess
+    import sys
+    code = "import sys, geo.maps; sys.exit('streamlit' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=maps.__file__.rsplit("/geo/", 1)[0]).returncode == 0
+
+
+def test_national_deciles_draw_decile_one_darkest_whatever_the_polarity():
+    c = maps.classify([1.0] * 10, "national_deciles", national_deciles=list(range(1, 11)))
+    for polarity in ("higher_worse", "higher_better", "neutral"):
+        colours = maps.class_colours({**SYNTHETIC_INDICATOR, "polarity": polarity}, c)
+        assert colours == maps.palette(10, "higher_better")
