@@ -1,9 +1,10 @@
 """Kent Locality Explorer: the Streamlit entry point. Page URLs are a public contract: keep them."""
 import streamlit as st
 
-st.set_page_config(page_title="Kent Locality Explorer", page_icon=":material/map:", layout="wide")
+# No page_icon: a Material icon favicon would be fetched from a third-party font host.
+st.set_page_config(page_title="Kent Locality Explorer", layout="wide")
 
-embed = str(st.query_params.get("embed", "")).lower() in ("true", "1", "yes")
+embed = st.context.is_embedded  # ?embed=true: Streamlit's own embed mode, plus our light view
 PAGES = [
     st.Page("pages/kent.py", title="Kent", url_path="", default=True),
     st.Page("pages/district.py", title="District", url_path="district"),

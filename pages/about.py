@@ -44,8 +44,8 @@ base_url = st.text_input("Address of this explorer", value="https://explorer.exa
 path = "/district" if district_code else "/"
 query = "&".join(f"{k}={v}" for k, v in {"district": district_code, "layer": layer, "embed": "true"}.items() if v)
 title = f"Kent Locality Explorer: {names[district_code]}"
-st.code(f'<iframe src="{html.escape(base_url.rstrip("/"))}{path}?{query}" title="{html.escape(title)}" '
-        'width="100%" height="720" style="border:0" loading="lazy"></iframe>', language="html")
+st.text_area("Embed code: copy it into the page", f'<iframe src="{html.escape(base_url.rstrip("/"))}{path}?{query}" title="{html.escape(title)}" '
+        'width="100%" height="720" style="border:0" loading="lazy"></iframe>', height=110, key="embed_code")
 
 st.header("Sources and licences")
 sources = explore.db.run("source_attributions")

@@ -12,6 +12,9 @@ from streamlit_folium import st_folium
 from geo import explore, state as url_state
 from geo.db import DatabaseMissing
 
+# Streamlit's default caption grey is below WCAG AA contrast on white.
+PAGE_CSS = """<style>[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p
+{color: #4a4b57 !important; opacity: 1 !important;}</style>"""
 EMBED_CSS = """<style>
 header[data-testid="stHeader"], [data-testid="stToolbar"], footer {display: none !important;}
 .block-container {padding-top: 0.5rem !important;}
@@ -29,6 +32,9 @@ def read_state(default: url_state.ViewState) -> url_state.ViewState:
     layers = list(explore.layer_choices().indicator_id)
     view, warnings = url_state.parse(st.query_params.to_dict(), districts=districts, wards=wards, layers=layers,
                                      default=default)
+    st.html(PAGE_CSS)
+    # Streamlit keeps `embed` to itself (it is not in st.query_params); it reports it here.
+    view = replace(view, embed=bool(st.context.is_embedded))
     for warning in warnings:
         st.warning(warning, icon=":material/warning:")
     if view.embed:
@@ -38,7 +44,7 @@ def read_state(default: url_state.ViewState) -> url_state.ViewState:
 
 def write_state(view: url_state.ViewState, default: url_state.ViewState) -> None:
     """Make the URL describe the view (so links reproduce it)."""
-    wanted = url_state.to_params(view, default)
+    wanted = url_state.to_params(replace(view, embed=False), default)  # Streamlit preserves `embed` itself
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
 

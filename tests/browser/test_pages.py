@@ -1,0 +1,120 @@
+"""Every page in a real browser: deep link -> map drawn with the right number of areas -> table agrees with the
+database -> downloads hold the rows -> nothing left localhost -> no serious or critical axe findings."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+STREAMLIT_SCRIPT = "app.py"
+
+
+def _rows(page, testid="stTable"):
+    return page.locator(f'[data-testid="{testid}"] tbody tr')
+
+
+def _settle(page):
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+
+
+@pytest.fixture()
+def open_page(built_database, streamlit_server, browser_page, third_party_requests, axe_audit, screenshot):
+    """Open a path, check privacy and accessibility after the test body ran."""
+    opened = []
+
+    def go(path: str):
+        browser_page.goto(f"{streamlit_server.url}{path}")
+        opened.append(path)
+        return browser_page
+
+    yield go
+    name = opened[0].strip("/?").replace("&", "_").replace("=", "-").replace(",", "-").replace("?", "_") or "kent"
+    screenshot(browser_page, name[:80])
+    assert third_party_requests(browser_page) == []
+    assert axe_audit(browser_page) == []
+
+
+def test_kent_ward_map_draws_255_wards_and_the_table_matches_the_database(open_page, wait_for_map, sql):
+    page = open_page("/?level=ward")
+    assert wait_for_map(page) == 255
+    expect(_rows(page)).to_have_count(255, timeout=60_000)
+    first = _rows(page).first.text_content()
+    top = sql("select ward_name, imd_score from wards order by imd_score desc limit 1").iloc[0]
+    assert top.ward_name in first and f"{top.imd_score:.1f}" in first
+    expect(_rows(page)).to_have_count(255, timeout=60_000)
+
+
+def test_kent_lsoa_map_draws_938_neighbourhoods(open_page, wait_for_map):
+    page = open_page("/?level=lsoa&classes=national_deciles")
+    assert wait_for_map(page) == 938
+    assert "Decile 1 (most deprived 10% in England)" in page.locator("table.kle-legend").inner_text()
+
+
+def test_district_page_draws_thanets_23_wards_with_findings_and_a_board_pack(open_page, wait_for_map, sql, tmp_path):
+    page = open_page("/district?district=E07000114")
+    assert wait_for_map(page) == 23
+    expect(_rows(page)).to_have_count(23, timeout=60_000)
+    expected = sql("select count(*) n from wards where district_code = 'E07000114'").n[0]
+    assert expected == 23
+    expect(page.get_by_text("of 23 wards in Thanet")).to_be_visible(timeout=60_000)
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download the board pack (printable HTML)").click()
+    pack = download_info.value.path().read_text(encoding="utf-8")
+    assert pack.count("<path") == 23 and "Margate Central" in pack and "<script" not in pack
+
+
+def test_district_embed_view_is_light_and_links_to_the_full_explorer(open_page, wait_for_map):
+    page = open_page("/district?district=E07000105&embed=true")
+    assert wait_for_map(page) == 39  # Ashford's wards
+    link = page.get_by_role("link", name="Open the full Kent Locality Explorer (new tab)")
+    link.wait_for(timeout=60_000)
+    assert link.get_attribute("target") == "_blank"
+    assert page.get_by_text("Findings").count() == 0
+
+
+def test_kent_embed_view_draws_districts(open_page, wait_for_map):
+    page = open_page("/?embed=true&level=district")
+    assert wait_for_map(page) == 12
+    expect(_rows(page)).to_have_count(12, timeout=60_000)
+
+
+def test_compare_page_shows_chosen_wards_on_the_ward_map(open_page, wait_for_map):
+    page = open_page("/compare?ward=E05005093,E05005010")
+    assert wait_for_map(page) == 255
+    _settle(page)
+    assert page.get_by_text("Side by side").count() == 1
+    assert page.get_by_text("Cowden and Hever (Sevenoaks)").count() >= 1
+
+
+def test_data_page_csv_download_holds_the_12_districts(open_page, sql):
+    page = open_page("/data?level=district")
+    page.get_by_role("button", name="Download CSV").wait_for(timeout=60_000)
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download CSV").click()
+    text = download_info.value.path().read_text(encoding="utf-8")
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert len(rows) == 12
+    thanet = next(r for r in rows if r["area_code"] == "E07000114")
+    assert float(thanet["population"]) == 140_593
+    assert "Open Government Licence" in text
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download GeoJSON").click()
+    geojson = json.loads(download_info.value.path().read_text(encoding="utf-8"))
+    assert len(geojson["features"]) == 12 and geojson["metadata"]["attribution"]
+
+
+def test_about_page_lists_indicators_and_builds_an_embed_code(open_page):
+    page = open_page("/about")
+    page.get_by_text("Embed on kent.gov.uk").wait_for(timeout=60_000)
+    assert "embed=true" in page.get_by_label("Embed code: copy it into the page").input_value()
+
+
+def test_bad_parameters_show_a_warning_not_a_traceback(open_page, wait_for_map):
+    page = open_page("/?layer=%3Cscript%3Ealert(1)%3C/script%3E&level=nope")
+    assert wait_for_map(page) == 255
+    assert page.get_by_text("Unknown layer").count() == 1
+    assert page.locator('[data-testid="stException"]').count() == 0
