@@ -71,7 +71,6 @@ class BuildReport:
 
 def _boundary_frames(inputs: Inputs) -> dict[str, gpd.GeoDataFrame]:
     """Each level's polygons with the project's column names."""
-    ward_lookup = inputs["wards_wd25"][["WD25CD", "LAD25CD"]]
     lsoa_district = inputs["lsoa21_ward_lookup"].set_index("lsoa21_code").ltla24_code
     return {
         "district": inputs["districts_lad25"].rename(columns={"LAD25CD": "district_code", "LAD25NM": "district_name"})[
@@ -85,7 +84,7 @@ def _boundary_frames(inputs: Inputs) -> dict[str, gpd.GeoDataFrame]:
             ["lsoa11_code", "lsoa11_name", "district_code", "geometry"]],
         "constituency": inputs["pcon21_boundaries"].rename(columns={"PCON21CD": "constituency_code", "PCON21NM": "constituency_name"})[
             ["constituency_code", "constituency_name", "geometry"]],
-    } | {"_ward_lookup": ward_lookup}
+    }
 
 
 def _web_ready(frames: dict[str, gpd.GeoDataFrame], progress: Progress) -> tuple[dict[str, pd.DataFrame], list[SimplificationReport]]:

@@ -12,9 +12,6 @@ from geo.config import DISTRICT_CODES
 from geo.sources import Source, load_manifest, read_csv, read_geojson
 from geo.validate import Column, DataError, check_members
 
-LSOA_CODE = Column("", "code:lsoa")
-
-
 def _code(name: str, kind: str, nullable: bool = False) -> Column:
     return Column(name, f"code:{kind}", nullable=nullable)
 
