@@ -13,9 +13,10 @@ import re
 from html import escape
 from typing import Iterable, Mapping, Sequence
 
+from geo.catalogue import NO_DATA, format_value, is_missing as _is_missing
+
 __all__ = ["board_pack_html", "format_value", "NO_DATA"]
 
-NO_DATA = "No data"
 NO_DATA_COLOUR = "#bdbdbd"
 
 VIEW_W = 800.0
@@ -29,37 +30,6 @@ def _e(value) -> str:
     return escape("" if value is None else str(value), quote=True)
 
 
-def _is_missing(value) -> bool:
-    if value is None:
-        return True
-    try:
-        return isinstance(value, float) and math.isnan(value)
-    except TypeError:
-        return False
-
-
-def _decimals(indicator: Mapping) -> int:
-    try:
-        return max(0, int(indicator.get("decimals", 1)))
-    except (TypeError, ValueError):
-        return 1
-
-
-def format_value(value, indicator: Mapping, with_unit: bool = True) -> str:
-    """The value at the indicator's decimals, with its unit; None/NaN is "No data", never 0."""
-    if _is_missing(value):
-        return NO_DATA
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    text = f"{number:,.{_decimals(indicator)}f}"
-    unit = str(indicator.get("unit") or "").strip()
-    if not with_unit or not unit:
-        return text
-    return text + unit if unit.startswith("%") else f"{text} {unit}"
-
-
 def _cell(value, indicator: Mapping) -> str:
     """A ward-table cell: floats at the indicator's decimals, None as "No data"."""
     if _is_missing(value):
@@ -67,7 +37,7 @@ def _cell(value, indicator: Mapping) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, float):
-        return format_value(value, indicator, with_unit=False)
+        return format_value(value, indicator, unit_style="none")
     return str(value)
 
 
@@ -166,7 +136,7 @@ def _svg_map(features: Sequence[Mapping], indicator: Mapping, district_name: str
     for f in features:
         d = _path_data(f.get("geometry"), project) if project.ok else ""
         fill = NO_DATA_COLOUR if _is_missing(f.get("value")) else _colour(f.get("colour"))
-        title = f"{f.get('area_name', '')}: {format_value(f.get('value'), indicator)}"
+        title = f"{f.get('area_name', '')}: {format_value(f.get('value'), indicator, unit_style='full')}"
         paths.append(f'<path d="{d}" fill="{_e(fill)}"><title>{_e(title)}</title></path>')
     return (
         f'<svg class="map" viewBox="0 0 {int(VIEW_W)} {int(VIEW_H)}" '
@@ -212,16 +182,16 @@ def _headline(district: Mapping, features: Sequence[Mapping], indicator: Mapping
     if polarity == "higher_worse":
         worst, best = hi, lo
         text = (f"Across {n} wards in {name}, {label} is worst in {hi.get('area_name', '')} "
-                f"({format_value(worst['value'], indicator)}) and best in {lo.get('area_name', '')} "
-                f"({format_value(best['value'], indicator)}).")
+                f"({format_value(worst['value'], indicator, unit_style='full')}) and best in {lo.get('area_name', '')} "
+                f"({format_value(best['value'], indicator, unit_style='full')}).")
     elif polarity == "higher_better":
         text = (f"Across {n} wards in {name}, {label} is worst in {lo.get('area_name', '')} "
-                f"({format_value(lo['value'], indicator)}) and best in {hi.get('area_name', '')} "
-                f"({format_value(hi['value'], indicator)}).")
+                f"({format_value(lo['value'], indicator, unit_style='full')}) and best in {hi.get('area_name', '')} "
+                f"({format_value(hi['value'], indicator, unit_style='full')}).")
     else:
         text = (f"Across {n} wards in {name}, {label} is highest in {hi.get('area_name', '')} "
-                f"({format_value(hi['value'], indicator)}) and lowest in {lo.get('area_name', '')} "
-                f"({format_value(lo['value'], indicator)}).")
+                f"({format_value(hi['value'], indicator, unit_style='full')}) and lowest in {lo.get('area_name', '')} "
+                f"({format_value(lo['value'], indicator, unit_style='full')}).")
     if missing:
         text += f" {missing} ward{'s have' if missing != 1 else ' has'} no data."
     return text

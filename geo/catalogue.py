@@ -5,6 +5,7 @@ so adding an indicator means adding one row.
 """
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -37,6 +38,8 @@ AGGREGATIONS = ("population_weighted_mean", "population_share_decile_1", "popula
 THEME_LABELS = {"context": "Population", "deprivation": "Deprivation", "broadband": "Broadband",
                 "transport": "Transport", "services": "Access to services", "gap": "Infrastructure gap"}
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+NO_DATA = "No data"
+UNIT_STYLES = ("percent_sign", "full", "none")
 
 
 class CatalogueError(ValueError):
@@ -79,3 +82,38 @@ def indicator(indicator_id: str) -> dict:
     if indicator_id not in catalogue.index:
         raise KeyError(f"unknown indicator {indicator_id!r}; valid: {', '.join(catalogue.index)}")
     return catalogue.loc[indicator_id].to_dict()
+
+
+def is_missing(value) -> bool:
+    """True for None and NaN: a value that was never published, which is never shown as 0."""
+    if value is None:
+        return True
+    try:
+        return isinstance(value, float) and math.isnan(value)
+    except TypeError:
+        return False
+
+
+def format_value(value, indicator, unit_style: str = "percent_sign") -> str:
+    """A value as shown to people, at the indicator's decimals; missing is "No data".
+
+    unit_style "percent_sign" adds only a % sign for percentage units (tables and cards whose
+    label names the unit), "full" adds the whole unit (tooltips, the board pack), "none" nothing.
+    """
+    if is_missing(value):
+        return NO_DATA
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    try:
+        decimals = max(0, int(indicator.get("decimals", 1)))
+    except (TypeError, ValueError):
+        decimals = 1
+    text = f"{number:,.{decimals}f}"
+    unit = str(indicator.get("unit") or "").strip()
+    if unit_style == "none" or not unit:
+        return text
+    if unit.startswith("%"):
+        return text + ("%" if unit_style == "percent_sign" else unit)
+    return text if unit_style == "percent_sign" else f"{text} {unit}"

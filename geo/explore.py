@@ -8,10 +8,12 @@ import io
 import json
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pandas as pd
 
 from geo import catalogue, db, maps
+from geo.catalogue import format_value  # noqa: F401 - pages format values through explore
 from geo.config import KENT_CODE
 
 NATIVE_LEVEL = {"district": "district", "ward": "ward"}  # geographies published at one level only
@@ -43,16 +45,6 @@ def level_for(indicator_row: dict, level: str) -> tuple[str, str | None]:
     return level, None
 
 
-def format_value(value, indicator_row: dict) -> str:
-    """A value as shown to people; missing stays 'No data'."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "No data"
-    decimals = int(indicator_row["decimals"])
-    unit = indicator_row["unit"]
-    text = f"{value:,.{decimals}f}"
-    return f"{text}%" if unit.startswith("%") else text
-
-
 def missing_reason(row: pd.Series, indicator_row: dict, level: str) -> str:
     """Why an area has no value, in words."""
     if indicator_row["geography"] == "postcode" and not (row.get("n_postcodes") or 0):
@@ -73,7 +65,7 @@ class Layer:
     classification: maps.Classification
     notes: list[str] = field(default_factory=list)
 
-    @property
+    @cached_property
     def features(self) -> list[dict]:
         """Map features for geo.maps.choropleth."""
         return [{"area_code": r.area_code, "area_name": r.area_name,

@@ -7,7 +7,6 @@ and the legend with ``st.html(legend_html(...))``. Leaflet comes from static/ven
 from __future__ import annotations
 
 import html
-import math
 import warnings
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Sequence
@@ -16,6 +15,8 @@ import folium
 import numpy as np
 from branca.element import Element, MacroElement
 from jinja2 import Template
+
+from geo.catalogue import NO_DATA, format_value, is_missing as _is_missing
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # "Numba not installed": the pure-Python path is fine here
@@ -32,7 +33,6 @@ LEAFLET_JS = [("leaflet", f"{ASSET_BASE}/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", f"{ASSET_BASE}/leaflet.css")]
 
 POLARITIES = ("higher_worse", "higher_better", "neutral")
-NO_DATA = "No data"
 NO_DATA_HATCH_ID = "kle-nodata-hatch"
 _NO_DATA_FILL = f"url(#{NO_DATA_HATCH_ID})"
 # CSS twin of the SVG hatch, for the legend swatch.
@@ -69,10 +69,6 @@ class Classification:
     def has_missing(self) -> bool:
         """True when any value has no class."""
         return any(c is None for c in self.classes)
-
-
-def _is_missing(v) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v))
 
 
 def _fmt(x: float, decimals: int) -> str:
@@ -163,21 +159,11 @@ def class_colours(indicator: Mapping, classification: Classification) -> list[st
     return palette(classification.k, polarity)
 
 
-def _format_value(value, indicator: Mapping) -> str:
-    if _is_missing(value):
-        return NO_DATA
-    text = _fmt(float(value), int(indicator.get("decimals", 1)))
-    unit = str(indicator.get("unit") or "")
-    if not unit:
-        return text
-    return text + unit if unit.startswith("%") else f"{text} {unit}"
-
-
 def _tooltip(feature: Mapping, indicator: Mapping, rank_of: int) -> str:
     e = html.escape
     rank = feature.get("rank")
     parts = [f"<strong>{e(str(feature.get('area_name', '')))}</strong>",
-             f"{e(str(indicator['label']))}: {e(_format_value(feature.get('value'), indicator))}"]
+             f"{e(str(indicator['label']))}: {e(format_value(feature.get('value'), indicator, unit_style='full'))}"]
     if rank is not None and not _is_missing(rank):
         parts.append(f"Rank {int(rank)} of {rank_of}")
     return "<br>".join(parts)
