@@ -100,9 +100,17 @@ def show_layer(layer: explore.Layer, *, key: str, selected=(), overlays=None, he
         event = st_folium(layer.map(selected_codes=selected, overlays=overlays or {}), key=key, height=height,
                           use_container_width=True, returned_objects=["last_active_drawing"])
     with st.expander(f"Table of the {len(layer.values)} values on the map", expanded=table_expanded):
-        st.table(layer.table().set_index(layer.table().columns[0]))
+        table = layer.table()
+        st.table(table.set_index(table.columns[0]))
     clicked = ((event or {}).get("last_active_drawing") or {}).get("properties") or {}
     return clicked.get("area_code")
+
+
+def full_explorer_link(path: str, view: url_state.ViewState, default: url_state.ViewState) -> None:
+    """From the embed: a link that opens the same view in the full explorer, in a new tab."""
+    query = "&".join(f"{k}={v}" for k, v in url_state.to_params(replace(view, embed=False), default).items())
+    st.markdown(f'<a href="{path}?{query}" target="_blank" rel="noopener">Open the full Kent Locality Explorer (new tab)</a>',
+                unsafe_allow_html=True)
 
 
 def attribution_footer() -> None:

@@ -51,7 +51,5 @@ if not view.embed:
                        file_name=f"board-pack-{names[district_code].lower().replace(' ', '-')}-{view.layer}.html",
                        mime="text/html", icon=":material/download:")
 else:
-    params = url_state.to_params(replace(view, embed=False), DEFAULT)
-    st.markdown(f'<a href="/district?{"&".join(f"{k}={v}" for k, v in params.items())}" target="_blank" rel="noopener">'
-                "Open the full Kent Locality Explorer (new tab)</a>", unsafe_allow_html=True)
+    components.full_explorer_link("/district", view, DEFAULT)
 components.attribution_footer()

@@ -39,6 +39,5 @@ clicked = components.show_layer(layer, key=f"kent_map_{view.layer}_{layer.level}
 if clicked and layer.level == "ward" and not view.embed:
     st.switch_page("pages/compare.py", query_params={"ward": clicked})
 if view.embed:
-    st.markdown(f'<a href="/?{"&".join(f"{k}={v}" for k, v in url_state.to_params(replace(view, embed=False), DEFAULT).items())}" '
-                'target="_blank" rel="noopener">Open the full Kent Locality Explorer (new tab)</a>', unsafe_allow_html=True)
+    components.full_explorer_link("/", view, DEFAULT)
 components.attribution_footer()
