@@ -1,0 +1,156 @@
+"""Render the nginx configuration for the Kent Locality Explorer from deploy/nginx/*.in.
+
+Standard library only, so a deployer can run it with any python3::
+
+    python3 deploy/render_nginx.py --out deploy/run \\
+        --listen 127.0.0.1:8080 --upstream 127.0.0.1:8501 --upstream 127.0.0.1:8502 \\
+        --frame-ancestor https://www.kent.gov.uk
+
+writes, in --out:
+
+- ``nginx.conf``            a complete, non-root nginx configuration: pid, logs and temp files under --out
+- ``kent-explorer.conf``    the http-level part (upstream, gzip, locations); a system nginx can include it alone
+- ``kent-explorer-headers.conf``  the security headers, included in every location
+- ``logs/`` and ``tmp/``    for the non-root configuration
+
+Every option has an environment fallback (KLE_LISTEN, KLE_UPSTREAMS, KLE_FRAME_ANCESTORS, KLE_SERVER_NAME,
+KLE_SECURE_COOKIE), so deploy/run_proxy.sh can be configured from a systemd unit or a shell. Origins are
+checked strictly (scheme://host[:port], nothing else) because they are written into the configuration.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+TEMPLATES = Path(__file__).resolve().parent / "nginx"
+DEFAULT_FRAME_ANCESTORS = ("https://www.kent.gov.uk",)
+DEFAULT_LISTEN = "127.0.0.1:8080"
+DEFAULT_UPSTREAMS = ("127.0.0.1:8501",)
+PLACEHOLDER = re.compile(r"@([A-Z_]+)@")
+# An origin as CSP source expressions name it: scheme, host (optionally *.wildcard), optional port. No path,
+# quotes, spaces or semicolons, so nothing can break out of the header or the nginx string.
+ORIGIN = re.compile(r"^https?://(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$")
+HOST_PORT = re.compile(r"^(\[[0-9a-f:]+\]|[a-z0-9.-]+):\d{1,5}$")
+LISTEN = re.compile(r"^((\[[0-9a-f:]+\]|[a-z0-9.-]+):)?\d{1,5}$")
+SERVER_NAME = re.compile(r"^[A-Za-z0-9_.*-]+( [A-Za-z0-9_.*-]+)*$")
+
+
+class ConfigError(ValueError):
+    """A setting that cannot go into the configuration."""
+
+
+@dataclass
+class ProxySettings:
+    listen: str = DEFAULT_LISTEN
+    upstreams: tuple[str, ...] = DEFAULT_UPSTREAMS
+    frame_ancestors: tuple[str, ...] = DEFAULT_FRAME_ANCESTORS
+    server_name: str = "_"
+    secure_cookie: bool = False
+
+    def validate(self) -> None:
+        if not LISTEN.match(self.listen.lower()):
+            raise ConfigError(f"listen {self.listen!r}: expected PORT or HOST:PORT")
+        if not self.upstreams:
+            raise ConfigError("at least one upstream (a Streamlit replica, HOST:PORT) is needed")
+        for upstream in self.upstreams:
+            if not HOST_PORT.match(upstream.lower()):
+                raise ConfigError(f"upstream {upstream!r}: expected HOST:PORT, e.g. 127.0.0.1:8501")
+        for origin in self.frame_ancestors:
+            if not ORIGIN.match(origin.lower()):
+                raise ConfigError(f"frame ancestor {origin!r}: expected an origin such as https://www.kent.gov.uk "
+                                  "(scheme://host[:port], no path)")
+        if not SERVER_NAME.match(self.server_name):
+            raise ConfigError(f"server name {self.server_name!r}: expected host names separated by spaces")
+
+    @property
+    def csp_frame_ancestors(self) -> str:
+        """The frame-ancestors source list: the app itself, then the configured origins."""
+        return " ".join(["'self'", *dict.fromkeys(o.lower() for o in self.frame_ancestors)])
+
+
+def _fill(template: str, values: dict[str, str], name: str) -> str:
+    missing = sorted(set(PLACEHOLDER.findall(template)) - set(values))
+    if missing:
+        raise ConfigError(f"{name}: no value for {', '.join(missing)}")
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+
+def render(settings: ProxySettings, out: Path) -> dict[str, Path]:
+    """Write the configuration files into ``out`` (created with logs/ and tmp/); return them by name."""
+    settings.validate()
+    out = Path(out).resolve()
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+    (out / "tmp").mkdir(parents=True, exist_ok=True)
+    files = {
+        "nginx.conf": out / "nginx.conf",
+        "kent-explorer.conf": out / "kent-explorer.conf",
+        "kent-explorer-headers.conf": out / "kent-explorer-headers.conf",
+    }
+    values = {
+        "RUN_DIR": str(out),
+        "LISTEN": settings.listen,
+        "SERVER_NAME": settings.server_name,
+        "UPSTREAM_SERVERS": "\n".join(f"    server {u} max_fails=3 fail_timeout=10s;" for u in settings.upstreams),
+        "FRAME_ANCESTORS": settings.csp_frame_ancestors,
+        "HEADERS_FILE": str(files["kent-explorer-headers.conf"]),
+        "COOKIE_SECURE": "; Secure" if settings.secure_cookie else "",
+    }
+    for target, template in (("nginx.conf", "nginx.conf.in"), ("kent-explorer.conf", "kent-explorer.conf.in"),
+                             ("kent-explorer-headers.conf", "headers.conf.in")):
+        text = (TEMPLATES / template).read_text(encoding="utf-8")
+        files[target].write_text(_fill(text, values, template), encoding="utf-8")
+    return files
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(v for v in re.split(r"[\s,]+", value or "") if v)
+
+
+def settings_from(argv: list[str] | None = None) -> tuple[ProxySettings, Path]:
+    env = os.environ
+    parser = argparse.ArgumentParser(prog="render_nginx.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path(env.get("KLE_RUN_DIR", "deploy/run")),
+                        help="directory for the rendered files, pid, logs and temp files (default deploy/run)")
+    parser.add_argument("--listen", default=env.get("KLE_LISTEN", DEFAULT_LISTEN),
+                        help=f"nginx listen address, PORT or HOST:PORT (default {DEFAULT_LISTEN})")
+    parser.add_argument("--upstream", action="append", default=[],
+                        help="a Streamlit replica HOST:PORT; repeat for several "
+                             f"(default $KLE_UPSTREAMS or {' '.join(DEFAULT_UPSTREAMS)})")
+    parser.add_argument("--frame-ancestor", action="append", default=[],
+                        help="an origin allowed to embed the app in an iframe; repeat for several "
+                             f"(default $KLE_FRAME_ANCESTORS or {' '.join(DEFAULT_FRAME_ANCESTORS)}); "
+                             "the app's own origin ('self') is always allowed")
+    parser.add_argument("--server-name", default=env.get("KLE_SERVER_NAME", "_"),
+                        help="nginx server_name (default _ : any)")
+    parser.add_argument("--secure-cookie", action="store_true",
+                        default=env.get("KLE_SECURE_COOKIE", "").lower() in ("1", "true", "yes"),
+                        help="mark the sticky-session cookie Secure (use when the public URL is https)")
+    a = parser.parse_args(argv)
+    settings = ProxySettings(
+        listen=a.listen,
+        upstreams=tuple(a.upstream) or _split(env.get("KLE_UPSTREAMS")) or DEFAULT_UPSTREAMS,
+        frame_ancestors=tuple(a.frame_ancestor) or _split(env.get("KLE_FRAME_ANCESTORS")) or DEFAULT_FRAME_ANCESTORS,
+        server_name=a.server_name,
+        secure_cookie=a.secure_cookie,
+    )
+    return settings, a.out
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        settings, out = settings_from(argv)
+        files = render(settings, out)
+    except ConfigError as error:
+        print(f"render_nginx: {error}", file=sys.stderr)
+        return 2
+    print(f"rendered {files['nginx.conf']} (listen {settings.listen}; upstreams {' '.join(settings.upstreams)}; "
+          f"frame-ancestors {settings.csp_frame_ancestors})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
