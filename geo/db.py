@@ -55,7 +55,8 @@ def read_sql(name: str) -> str:
 
 
 _connection_lock = threading.Lock()
-_connection: tuple[tuple, duckdb.DuckDBPyConnection] | None = None
+_connection: tuple[tuple, "ReadOnlyDatabase"] | None = None
+CATALOG = "kent"  # the name the database file is attached under
 
 
 def _file_identity(path: Path) -> tuple:
@@ -63,8 +64,38 @@ def _file_identity(path: Path) -> tuple:
     return (str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
 
-def connection(path: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """The shared read-only connection, reopened when a new build has replaced the file."""
+class ReadOnlyDatabase:
+    """One opening of the database file, read-only, in its own DuckDB instance.
+
+    `duckdb.connect(path)` returns the instance already open on that path while any connection or
+    cursor to it lives, so after a build has replaced the file it would keep serving the old one.
+    An in-memory instance is never shared: the file is attached to it READ_ONLY, and file access
+    is then switched off, so nothing run here can write the file or touch any other.
+    """
+
+    def __init__(self, path: Path):
+        self._connection = duckdb.connect(":memory:")
+        self._connection.execute(f"LOAD '{spatial_extension_path()}'")
+        self._connection.execute(f"ATTACH '{_sql_string(path)}' AS {CATALOG} (READ_ONLY)")
+        self._connection.execute(f"USE {CATALOG}")
+        self._connection.execute("SET enable_external_access = false")
+        self._connection.execute("SET lock_configuration = true")
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for one thread, reading the attached file."""
+        cursor = self._connection.cursor()
+        cursor.execute(f"USE {CATALOG}")  # cursors start in the in-memory catalog
+        return cursor
+
+    def __getattr__(self, name):
+        return getattr(self._connection, name)
+
+
+def _sql_string(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _open(path: Path | None) -> tuple[tuple, ReadOnlyDatabase]:
     global _connection
     path = Path(path or database_path())
     if not path.is_file():
@@ -72,10 +103,13 @@ def connection(path: Path | None = None) -> duckdb.DuckDBPyConnection:
     identity = _file_identity(path)
     with _connection_lock:
         if _connection is None or _connection[0] != identity:
-            fresh = duckdb.connect(str(path), read_only=True)
-            fresh.execute(f"LOAD '{spatial_extension_path()}'")
-            _connection = (identity, fresh)  # the old connection closes when garbage-collected
-        return _connection[1]
+            _connection = (identity, ReadOnlyDatabase(path))  # the old one closes when its last cursor is gone
+        return _connection
+
+
+def connection(path: Path | None = None) -> ReadOnlyDatabase:
+    """The shared read-only database, reopened when a new build has replaced the file."""
+    return _open(path)[1]
 
 
 _results: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
@@ -87,8 +121,8 @@ def run(name: str, path: Path | None = None, **parameters) -> pd.DataFrame:
     query = load_query(name)
     if set(parameters) != set(query.declared_parameters):
         raise TypeError(f"query {name} takes {list(query.declared_parameters)}, got {sorted(parameters)}")
-    shared = connection(path)
-    key = (name, _file_identity(Path(path or database_path())), tuple(sorted((k, _hashable(v)) for k, v in parameters.items())))
+    identity, shared = _open(path)  # results are cached under the identity of the file they came from
+    key = (name, identity, tuple(sorted((k, _hashable(v)) for k, v in parameters.items())))
     with _connection_lock:
         if key in _results:
             _results.move_to_end(key)
