@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from geo import catalogue as indicator_catalogue
+from geo import gap
 from geo.boundaries import BRITISH_NATIONAL_GRID, SimplificationReport, geometry_json, simplify_coverage
 from geo.config import KENT_CODE, KENT_NAME, database_path, data_dir as default_data_dir, spatial_extension_path
 from geo.db import read_sql
@@ -313,7 +314,13 @@ def _write(path: Path, inputs: Inputs, progress: Progress) -> list[Simplificatio
             aggregated,
             native.assign(level=native.level.replace({"lsoa21": "lsoa"})),
             postcode_aggregated,
-        ], ignore_index=True)[["indicator_id", "level", "area_code", "value", "n_lsoas", "n_lsoas_with_value", "n_postcodes"]]
+        ], ignore_index=True)
+        progress.detail("infrastructure-gap index at the default (balanced) weights")
+        ward_names = pd.DataFrame(frames["ward"].drop(columns="geometry")).merge(
+            pd.DataFrame(frames["district"].drop(columns="geometry")), on="district_code")
+        indicator_values = pd.concat([indicator_values, gap.stored_layer_values(indicator_values, ward_names, catalogue)],
+                                     ignore_index=True)[["indicator_id", "level", "area_code", "value", "n_lsoas",
+                                                         "n_lsoas_with_value", "n_postcodes"]]
         connection.register("frame", indicator_values)
         connection.execute("create table indicator_values as select * from frame order by indicator_id, level, area_code")
         connection.unregister("frame")

@@ -16,25 +16,25 @@ from geo.config import CATALOGUE_PATH
 
 COLUMNS = {
     "indicator_id": "stable identifier used in URLs and SQL column names (lower_snake_case)",
-    "theme": "menu group: context, deprivation, broadband, transport, services",
+    "theme": "menu group: context, deprivation, broadband, transport, services, gap",
     "label": "plain-English name shown to people",
     "unit": "unit of the value as shown",
     "polarity": "higher_worse, higher_better or neutral: sets the palette direction and the meaning of rank 1",
     "geography": "native geography of the published value: lsoa21, lsoa11, ward, district or postcode",
     "source_id": "the data/manifest.csv row the value comes from",
     "source_column": "the column in that source file (or in the build's postcode table)",
-    "aggregation": "how ward, district and Kent values are made: population_weighted_mean, population_share_decile_1, population_share_decile_1_2, population_sum, postcode_share, postcode_median or none (native level only)",
+    "aggregation": "how ward, district and Kent values are made: population_weighted_mean, population_share_decile_1, population_share_decile_1_2, population_sum, postcode_share, postcode_median, none (native level only) or gap_index (made by geo/gap.py from other indicators)",
     "decimals": "decimal places to show",
     "decile_column": "for IoD measures, the source column holding England's decile (1 = most deprived), used for national-decile classes",
     "vintage": "the data's date or edition",
     "method": "how the value was made, in a sentence or two",
     "caveat": "what a reader must know before using it",
 }
-THEMES = ("context", "deprivation", "broadband", "transport", "services")
+THEMES = ("context", "deprivation", "broadband", "transport", "services", "gap")
 POLARITIES = ("higher_worse", "higher_better", "neutral")
 GEOGRAPHIES = ("lsoa21", "lsoa11", "ward", "district", "postcode")
 AGGREGATIONS = ("population_weighted_mean", "population_share_decile_1", "population_share_decile_1_2",
-                "population_sum", "postcode_share", "postcode_median", "none")
+                "population_sum", "postcode_share", "postcode_median", "none", "gap_index")
 THEME_LABELS = {"context": "Population", "deprivation": "Deprivation", "broadband": "Broadband",
                 "transport": "Transport", "services": "Access to services", "gap": "Infrastructure gap"}
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{1,62}$")

@@ -8,16 +8,18 @@ import io
 import json
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import pandas as pd
 
-from geo import catalogue, db, maps
+from geo import catalogue, db, gap, maps
 from geo.catalogue import format_value  # noqa: F401 - pages format values through explore
-from geo.config import KENT_CODE
+from geo.catalogue import NO_DATA
+from geo.config import KENT_CODE, database_path
 
 NATIVE_LEVEL = {"district": "district", "ward": "ward"}  # geographies published at one level only
 LEVEL_ORDER = ("lsoa", "ward", "district")
+GAP_COMPONENT_LABELS = {"broadband": "Broadband gap", "transport": "Transport gap", "services": "Access-to-services gap"}
 LEVEL_NOUN = {"district": "district", "ward": "ward", "lsoa": "neighbourhood (LSOA)"}
 
 
@@ -102,12 +104,16 @@ def layer(indicator_id: str, level: str, district_code: str | None, scheme: str)
     """Values, ranks and classes of one indicator for a level (optionally one district)."""
     row = indicator(indicator_id)
     shown_level, note = level_for(row, level)
-    notes = [note] if note else []
     values = db.run("area_values_for_indicator", indicator_id=indicator_id, level=shown_level, district_code=district_code)
+    return _classified_layer(row, shown_level, district_code, values, scheme, [note] if note else [])
+
+
+def _classified_layer(row: dict, level: str, district_code: str | None, values: pd.DataFrame, scheme: str,
+                      notes: list[str]) -> Layer:
     deciles = None
     if scheme == "national_deciles":
-        if shown_level == "lsoa" and row["decile_column"]:
-            by_area = db.run("lsoa_deciles_for_area", indicator_id=indicator_id, district_code=district_code)
+        if level == "lsoa" and row["decile_column"]:
+            by_area = db.run("lsoa_deciles_for_area", indicator_id=row["indicator_id"], district_code=district_code)
             deciles = values.area_code.map(dict(zip(by_area.area_code, by_area.decile))).tolist()
         else:
             notes.append("England's deciles are published for IoD measures on neighbourhoods (LSOAs) only; "
@@ -120,7 +126,78 @@ def layer(indicator_id: str, level: str, district_code: str | None, scheme: str)
     missing = len(values) - present
     if missing:
         notes.append(f"{missing} of {len(values)} areas have no value; they are hatched on the map and say why in the table.")
-    return Layer(row, shown_level, district_code, values, classification, notes)
+    return Layer(row, level, district_code, values, classification, notes)
+
+
+# ------------------------------------------------------------------ infrastructure gap
+
+def gap_result(weights: gap.Weights, seed: int) -> gap.GapResult:
+    """The gap index for Kent's wards at these weights; cached per database file."""
+    stat = database_path().stat()
+    return _gap_result(weights, seed, (stat.st_ino, stat.st_mtime_ns))
+
+
+@lru_cache(maxsize=32)
+def _gap_result(weights: gap.Weights, seed: int, _database_identity: tuple) -> gap.GapResult:
+    return gap.from_database(weights, seed)
+
+
+def gap_layer(result: gap.GapResult, district_code: str | None, scheme: str = "quantiles") -> Layer:
+    """The map layer of a gap result (the user's weights), for Kent's wards or one district's."""
+    row = indicator(gap.INDEX_ID)
+    weights = "/".join(str(w) for w in result.weights.as_tuple())
+    row = dict(row, label=f"Infrastructure gap index ({gap.PRESET_LABELS[result.weights.preset()].lower()} weights {weights})")
+    wards = result.wards.set_index("ward_code")
+    values = db.run("area_values_for_indicator", indicator_id=gap.INDEX_ID, level="ward", district_code=district_code)
+    values = values.assign(value=values.area_code.map(wards[gap.INDEX_ID]),
+                           kent_rank=values.area_code.map(wards["rank"]),
+                           kent_areas_ranked=int(wards["rank"].notna().sum()))
+    values = values.sort_values(["kent_rank", "area_name"], na_position="last").reset_index(drop=True)
+    return _classified_layer(row, "ward", district_code, values, scheme, [])
+
+
+def gap_table(result: gap.GapResult, district_code: str | None) -> pd.DataFrame:
+    """The ranked table people read: index, components, rank with its band, worst-ten share, need."""
+    rows = result.in_district(district_code)
+    out_of = int(result.wards["rank"].notna().sum())
+
+    def number(value, decimals=1):
+        return NO_DATA if pd.isna(value) else f"{value:.{decimals}f}"
+
+    return pd.DataFrame({
+        "Ward code": rows.ward_code, "Ward": rows.ward_name, "District": rows.district_name,
+        "Gap index (0-100)": [number(v) for v in rows[gap.INDEX_ID]],
+        "Kent rank (1 = biggest gap)": [("" if pd.isna(r) else f"{int(r)} of {out_of}") for r in rows["rank"]],
+        "Rank band (5th-95th percentile)": [("" if pd.isna(lo) else f"{int(lo)}-{int(hi)}")
+                                            for lo, hi in zip(rows.band_low, rows.band_high)],
+        f"In Kent's worst {gap.WORST} (share of weightings)": [("" if pd.isna(v) else f"{100 * v:.0f}%")
+                                                                for v in rows.worst_ten_share],
+        **{f"{label} (0-100)": [number(v) for v in rows[f"{c}_gap"]] for c, label in GAP_COMPONENT_LABELS.items()},
+        "Need (0-100)": [number(v) for v in rows.need_score],
+        "Need x provision": rows.quadrant,
+    })
+
+
+def gap_download(result: gap.GapResult, district_code: str | None) -> bytes:
+    """CSV of the index, its components, bands, need and every input value, with the method and sources."""
+    rows = result.in_district(district_code)
+    inputs = gap.ward_inputs()[list(dict.fromkeys(list(gap.load_components().indicator_id) + list(gap.NEED_INDICATORS)))]
+    frame = rows.drop(columns=["band_widened"]).rename(columns={"rank": "kent_rank", "band_low": "rank_band_p05",
+                                                                "band_high": "rank_band_p95"}).join(inputs, on="ward_code")
+    catalogue_rows = db.run("indicator_catalogue").set_index("indicator_id")
+    header = [
+        "# Kent Locality Explorer: infrastructure-gap index. For finding places to look, not for setting targets.",
+        f"# Weights broadband/transport/services = {'/'.join(map(str, result.weights.as_tuple()))} "
+        f"({gap.PRESET_LABELS[result.weights.preset()]}); rank bands from {result.draws} weightings, seed {result.seed}, "
+        f"each weight times a random factor in [{1 - gap.WEIGHT_SPREAD:g}, {1 + gap.WEIGHT_SPREAD:g}].",
+        "# gap_index, *_gap and need_score are 0-100 (Kent ward percentiles, 100 = biggest gap / most need). "
+        "Missing values are left empty, never filled.",
+    ] + [f"# {c}: {catalogue_rows.label[c]} ({catalogue_rows.unit[c]}); {catalogue_rows.vintage[c]}; "
+         f"{catalogue_rows.attribution[c]}" for c in inputs.columns]
+    buffer = io.StringIO()
+    buffer.write("\n".join(header) + "\n")
+    frame.to_csv(buffer, index=False, float_format="%.4f")
+    return buffer.getvalue().encode("utf-8")
 
 
 def benchmarks(indicator_id: str, district_code: str | None) -> pd.DataFrame:
@@ -295,3 +372,94 @@ def board_pack_inputs(shown: Layer, findings: list[dict], generated_on: str) -> 
         "attributions": attributions(),
         "generated_on": generated_on,
     }
+
+
+# ------------------------------------------------------------------ gap charts (Vega-Lite specs for st.vega_lite_chart)
+
+def gap_band_chart(result: gap.GapResult, district_code: str | None, top: int = 25) -> tuple[pd.DataFrame, dict]:
+    """Each ward's rank at the chosen weights (point) and its 5th-95th percentile band (bar): a district's
+    wards, or Kent's `top` biggest gaps."""
+    rows = result.in_district(district_code).dropna(subset=["rank"])
+    rows = rows if district_code else rows.head(top)
+    data = rows.assign(ward=rows.ward_name + " (" + rows.district_name + ")",
+                       worst_ten_pct=(100 * rows.worst_ten_share).round(0))
+    order = list(data.ward)
+    encoding_y = {"field": "ward", "type": "nominal", "sort": order, "title": None}
+    tooltip = [{"field": "ward", "title": "Ward"}, {"field": "rank", "title": "Kent rank"},
+               {"field": "band_low", "title": "Band from"}, {"field": "band_high", "title": "Band to"},
+               {"field": "worst_ten_pct", "title": f"% of weightings in worst {gap.WORST}"}]
+    spec = {
+        "height": {"step": 18},
+        "layer": [
+            {"mark": {"type": "rule", "strokeWidth": 6, "color": "#94c4df"},
+             "encoding": {"y": encoding_y, "x": {"field": "band_low", "type": "quantitative", "title": "Kent rank (1 = biggest gap)",
+                                                 "scale": {"reverse": False, "zero": False}},
+                          "x2": {"field": "band_high"}, "tooltip": tooltip}},
+            {"mark": {"type": "point", "filled": True, "size": 60, "color": "#08306b"},
+             "encoding": {"y": encoding_y, "x": {"field": "rank", "type": "quantitative"}, "tooltip": tooltip}},
+        ],
+    }
+    return data[["ward", "rank", "band_low", "band_high", "worst_ten_pct"]], spec
+
+
+def need_provision_chart(result: gap.GapResult, district_code: str | None, labelled: int = 10) -> tuple[pd.DataFrame, dict]:
+    """Gap index against need for Kent's wards, quadrants split at Kent's medians, the chosen district's
+    wards highlighted and the highest need-and-gap wards labelled."""
+    wards = result.wards.dropna(subset=[gap.INDEX_ID, "need_score"])
+    shown = wards.district_code == district_code if district_code else pd.Series(True, index=wards.index)
+    both = (wards[gap.INDEX_ID].rank(pct=True) + wards.need_score.rank(pct=True)).where(shown)
+    data = wards.assign(group=shown.map({True: "Wards shown", False: "Other Kent wards"}),
+                        label=wards.ward_name.where(both.rank(ascending=False) <= labelled, ""),
+                        gap=wards[gap.INDEX_ID].round(1), need=wards.need_score.round(1))
+    need_median, gap_median = float(wards.need_score.median()), float(wards[gap.INDEX_ID].median())
+    x = {"field": "need", "type": "quantitative", "title": "Need: income and employment deprivation (Kent percentile, 0-100)",
+         "scale": {"domain": [0, 100]}}
+    y = {"field": "gap", "type": "quantitative", "title": "Infrastructure gap index (0-100)", "scale": {"domain": [0, 100]}}
+    corners = pd.DataFrame([
+        {"need": 98, "gap": 98, "text": "Higher need, bigger gap", "align": "right"},
+        {"need": 2, "gap": 98, "text": "Lower need, bigger gap", "align": "left"},
+        {"need": 98, "gap": 2, "text": "Higher need, smaller gap", "align": "right"},
+        {"need": 2, "gap": 2, "text": "Lower need, smaller gap", "align": "left"},
+    ])
+    spec = {
+        "height": 460,
+        "layer": [
+            {"mark": {"type": "rule", "color": "#6e6e6e", "strokeDash": [4, 4]}, "data": {"values": [{"need": need_median}]},
+             "encoding": {"x": {"field": "need", "type": "quantitative"}}},
+            {"mark": {"type": "rule", "color": "#6e6e6e", "strokeDash": [4, 4]}, "data": {"values": [{"gap": gap_median}]},
+             "encoding": {"y": {"field": "gap", "type": "quantitative"}}},
+            {"mark": {"type": "text", "fontWeight": "bold", "color": "#4a4b57", "baseline": "middle"},
+             "data": {"values": corners.to_dict(orient="records")},
+             "encoding": {"x": {"field": "need", "type": "quantitative"}, "y": {"field": "gap", "type": "quantitative"},
+                          "text": {"field": "text"}, "align": {"field": "align"}}},
+            {"mark": {"type": "point", "filled": True, "size": 45},
+             "encoding": {"x": x, "y": y,
+                          "color": {"field": "group", "type": "nominal", "title": None,
+                                    "scale": {"domain": ["Wards shown", "Other Kent wards"], "range": ["#08306b", "#bdbdbd"]}},
+                          "order": {"field": "group", "sort": "descending"},
+                          "tooltip": [{"field": "ward_name", "title": "Ward"}, {"field": "district_name", "title": "District"},
+                                      {"field": "gap", "title": "Gap index"}, {"field": "need", "title": "Need"},
+                                      {"field": "quadrant", "title": "Quadrant"}]}},
+            {"mark": {"type": "text", "dx": 6, "align": "left", "fontSize": 11, "color": "#1a1a1a"},
+             "encoding": {"x": x, "y": y, "text": {"field": "label"}}},
+        ],
+    }
+    return data[["ward_name", "district_name", "need", "gap", "quadrant", "group", "label"]], spec
+
+
+def gap_method_table(result: gap.GapResult) -> pd.DataFrame:
+    """Every input of the index: its component, direction, source and the data check of that direction."""
+    catalogue_rows = db.run("indicator_catalogue").set_index("indicator_id")
+    checks = result.checks
+    return pd.DataFrame({
+        "Component": checks.component.map(GAP_COMPONENT_LABELS),
+        "Input": checks.indicator_id.map(catalogue_rows.label),
+        "Source": [f"{catalogue_rows.publisher[i]}, {catalogue_rows.vintage[i]}" for i in checks.indicator_id],
+        "Bigger gap when the value is": checks.gap_when,
+        "Share of the component": [f"{100 * w / gap.load_components().groupby('component').input_weight.sum()[c]:.0f}%"
+                                   for w, c in zip(gap.load_components().input_weight, checks.component)],
+        "Direction checked against (Spearman across Kent's wards)": [
+            "Definition" if not c else f"{catalogue_rows.label[c]}: {rho:+.2f} (expected {expected})"
+            for c, rho, expected in zip(checks.check_indicator, checks.spearman, checks.expected)],
+        "Why": checks.why,
+    })

@@ -86,7 +86,7 @@ def _rules_with_catalogue_columns(catalogue: pd.DataFrame) -> dict[str, tuple[li
     """Add each indicator's source column to its file's rules, as a number."""
     rules = {source_id: (list(columns), key, reader) for source_id, (columns, key, reader) in FILE_RULES.items()}
     for row in catalogue.itertuples():
-        if row.source_id not in rules or row.geography == "postcode":
+        if row.source_id not in rules or row.geography == "postcode" or row.aggregation == "gap_index":
             continue
         columns = rules[row.source_id][0]
         known = {column.name for column in columns}

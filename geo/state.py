@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Iterable, Mapping
 
+from geo import gap
+
 LEVELS = ("district", "ward", "lsoa")
 LEVEL_LABELS = {"district": "Districts", "ward": "Wards", "lsoa": "Neighbourhoods (LSOAs)"}
 CLASS_SCHEMES = ("quantiles", "natural_breaks", "equal_interval", "national_deciles")
@@ -108,6 +110,77 @@ def to_params(state: ViewState, default: ViewState = ViewState()) -> dict[str, s
     if state.overlays:
         params["overlays"] = ",".join(state.overlays)
     if state.embed:
+        params["embed"] = "true"
+    return params
+
+
+# --- the /gap page -------------------------------------------------------------------------------
+WEIGHT_PARAMS = {component: f"w_{component}" for component in gap.COMPONENTS}
+MAX_SEED = 2**32 - 1
+_WHOLE_NUMBER = re.compile(r"^[0-9]{1,10}$")  # ASCII digits only: str.isdigit() accepts '²'
+
+
+@dataclass(frozen=True)
+class GapView:
+    """What the gap page shows: weights (possibly all zero, which the page refuses), seed and district."""
+
+    district: str | None = None
+    weights: tuple[int, int, int] = gap.PRESETS[gap.DEFAULT_PRESET]
+    seed: int = gap.DEFAULT_SEED
+    embed: bool = False
+
+    @property
+    def preset(self) -> str:
+        """The preset the weights equal, or 'custom'."""
+        return next((name for name, values in gap.PRESETS.items() if values == self.weights), "custom")
+
+
+def parse_gap(params: Mapping[str, object], *, districts: Iterable[str]) -> tuple[GapView, list[str]]:
+    """Validate the gap page's URL parameters: preset, w_broadband, w_transport, w_services, seed, district."""
+    view, warnings = GapView(), []
+    base, district_warnings = parse({k: v for k, v in params.items() if k in ("district", "embed")},
+                                    districts=districts, wards=(), layers=())
+    view = replace(view, district=base.district, embed=base.embed)
+    warnings += district_warnings
+    preset = _first(params.get("preset", "")).lower()
+    if preset and preset != "custom":
+        if preset in gap.PRESETS:
+            view = replace(view, weights=gap.PRESETS[preset])
+        else:
+            warnings.append(f"Unknown preset {_short(preset)!r}; using {gap.DEFAULT_PRESET!r}. "
+                            f"Valid: {', '.join(gap.PRESETS)}.")
+    weights = list(view.weights)
+    for position, (component, name) in enumerate(WEIGHT_PARAMS.items()):
+        text = _first(params.get(name, ""))
+        if not text:
+            continue
+        if _WHOLE_NUMBER.match(text) and int(text) <= gap.MAX_WEIGHT:
+            weights[position] = int(text)
+        else:
+            warnings.append(f"The {component} weight must be a whole number from 0 to {gap.MAX_WEIGHT}; "
+                            f"ignored {_short(text)!r} and kept {weights[position]}.")
+    view = replace(view, weights=tuple(weights))
+    seed = _first(params.get("seed", ""))
+    if seed:
+        if _WHOLE_NUMBER.match(seed) and int(seed) <= MAX_SEED:
+            view = replace(view, seed=int(seed))
+        else:
+            warnings.append(f"The seed must be a whole number from 0 to {MAX_SEED}; ignored {_short(seed)!r}.")
+    return view, warnings
+
+
+def gap_params(view: GapView) -> dict[str, str]:
+    """Query parameters for a gap view: the weights are always written out when not the default,
+    so a link keeps its meaning even if a preset is redefined later."""
+    params: dict[str, str] = {}
+    if view.district:
+        params["district"] = view.district
+    if view.weights != GapView().weights:
+        params["preset"] = view.preset
+        params.update({name: str(w) for name, w in zip(WEIGHT_PARAMS.values(), view.weights)})
+    if view.seed != gap.DEFAULT_SEED:
+        params["seed"] = str(view.seed)
+    if view.embed:
         params["embed"] = "true"
     return params
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import explore, state as url_state
+from geo import explore, gap, state as url_state
 from geo.db import DatabaseMissing
 
 # Streamlit's default caption grey is below WCAG AA contrast on white.
@@ -119,3 +119,60 @@ def attribution_footer() -> None:
     st.markdown("**Sources and licences**")
     for line in explore.attributions():
         st.caption(line)
+
+
+# --- the /gap page -----------------------------------------------------------------------------
+
+def read_gap_state() -> url_state.GapView:
+    """The gap view described by the URL, with a warning for anything unusable."""
+    try:
+        districts = explore.districts().district_code
+    except DatabaseMissing as error:
+        st.error(f"{error} See README.md.")
+        st.stop()
+    view, warnings = url_state.parse_gap(st.query_params.to_dict(), districts=districts)
+    st.html(PAGE_CSS)
+    view = replace(view, embed=bool(st.context.is_embedded))
+    for warning in warnings:
+        st.warning(warning, icon=":material/warning:")
+    return view
+
+
+def write_gap_state(view: url_state.GapView) -> None:
+    """Make the URL describe the gap view."""
+    wanted = url_state.gap_params(replace(view, embed=False))
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def _apply_preset() -> None:
+    preset = st.session_state.gap_preset
+    if preset in gap.PRESETS:
+        for component, weight in zip(gap.COMPONENTS, gap.PRESETS[preset]):
+            st.session_state[f"gap_w_{component}"] = weight
+
+
+def _match_preset() -> None:
+    weights = tuple(st.session_state[f"gap_w_{c}"] for c in gap.COMPONENTS)
+    st.session_state.gap_preset = next((n for n, w in gap.PRESETS.items() if w == weights), "custom")
+
+
+def gap_controls(view: url_state.GapView) -> url_state.GapView:
+    """District, preset and the three weight sliders, initialised from the URL."""
+    districts = explore.districts()
+    names = dict(zip(districts.district_code, districts.district_name))
+    options = [None] + list(districts.district_code)
+    if "gap_preset" not in st.session_state:  # first run of this session: the URL decides
+        st.session_state.gap_preset = view.preset
+        for component, weight in zip(gap.COMPONENTS, view.weights):
+            st.session_state[f"gap_w_{component}"] = weight
+    top = st.columns([2, 2, 3])
+    district = top[0].selectbox("Wards of", options, index=options.index(view.district),
+                                format_func=lambda code: "All of Kent" if code is None else names[code], key="gap_district")
+    top[1].selectbox("Weights preset", list(gap.PRESET_LABELS), format_func=gap.PRESET_LABELS.get, key="gap_preset",
+                     on_change=_apply_preset, help="Presets set the three weights; moving a weight makes them custom.")
+    top[2].caption("Weights are whole numbers from 0 (left out) to 10. Only their ratios matter: 5/5/5 equals 1/1/1.")
+    sliders = st.columns(3)
+    weights = tuple(sliders[i].slider(label, 0, gap.MAX_WEIGHT, step=1, key=f"gap_w_{component}", on_change=_match_preset)
+                    for i, (component, label) in enumerate(explore.GAP_COMPONENT_LABELS.items()))
+    return replace(view, district=district, weights=weights)

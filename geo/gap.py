@@ -1,0 +1,314 @@
+"""The infrastructure-gap index: broadband, transport and access-to-services gaps, weighted by people.
+
+Method (also shown on the /gap page):
+1. Each input in data/gap_components.csv is normalised across Kent's wards as a percentile
+   score, 0 = smallest gap in Kent, 1 = biggest (average ranks for ties), oriented by its
+   ``gap_when`` column, which must agree with the catalogue's polarity and with the data.
+2. A component (broadband, transport, services) is the weighted mean of its inputs' scores.
+3. The index is the weighted mean of the components with the user's integer weights (0-10),
+   times 100: 0 would be the smallest gap in Kent on every component, 100 the biggest.
+4. Rank stability: each non-zero weight is multiplied by a seeded random factor in
+   [1 - WEIGHT_SPREAD, 1 + WEIGHT_SPREAD], DRAWS times; each ward's band is the 5th-95th
+   percentile of its Kent rank over the draws (widened to include its rank at the chosen
+   weights in the rare case it falls outside; the count is reported).
+Missing inputs are never filled: a ward missing an input of a weighted component has no index.
+No Streamlit here; pages call ``compute`` (via ``from_database``) and render the result.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata, spearmanr
+
+from geo.config import KENT_CODE, REPO_ROOT
+
+COMPONENTS_PATH = REPO_ROOT / "data" / "gap_components.csv"
+COMPONENTS = ("broadband", "transport", "services")
+PRESETS = {"balanced": (5, 5, 5), "broadband_led": (10, 3, 3), "transport_led": (3, 10, 3), "services_led": (3, 3, 10)}
+PRESET_LABELS = {"balanced": "Balanced", "broadband_led": "Broadband-led", "transport_led": "Transport-led",
+                 "services_led": "Services-led", "custom": "Custom"}
+DEFAULT_PRESET = "balanced"
+MAX_WEIGHT = 10
+DRAWS = 1000
+WEIGHT_SPREAD = 0.5
+DEFAULT_SEED = 2026
+WORST = 10  # "Kent's worst ten"
+PERSISTENT_SHARE = 0.8  # in the worst ten under at least this share of weightings
+MIN_CHECK_STRENGTH = 0.2  # |Spearman| a direction check must reach to count as evidence
+NEED_INDICATORS = ("income_score", "employment_score")
+# The IoD 2025 geographical-barriers sub-domain ranks LSOAs exactly opposite to the transport
+# connectivity score: one measure, so the index counts it once (as transport connectivity).
+SAME_MEASURE = ("geographical_barriers_score", "transport_connectivity_score")
+INDEX_ID = "gap_index"
+# Index values are compared at this many decimals so floating-point noise never breaks a real tie
+# (e.g. two wards with the same percentile scores, combined with weights in a different order).
+COMPARE_DECIMALS = 9
+
+
+class GapWeightsError(ValueError):
+    """Weights the index cannot be built from."""
+
+
+class GapDirectionError(ValueError):
+    """An input's direction disagrees with the catalogue or the data."""
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Integer weights 0-10 for the three components."""
+
+    broadband: int
+    transport: int
+    services: int
+
+    def __post_init__(self):
+        for name in COMPONENTS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= MAX_WEIGHT:
+                raise GapWeightsError(f"The {name} weight must be a whole number from 0 to {MAX_WEIGHT}; got {value!r}.")
+        if not any(self.as_tuple()):
+            raise GapWeightsError("All three weights are zero, so there is nothing to combine: "
+                                  "give at least one component a weight above 0.")
+
+    def as_tuple(self) -> tuple[int, int, int]:
+        """(broadband, transport, services)."""
+        return tuple(int(getattr(self, name)) for name in COMPONENTS)
+
+    def preset(self) -> str:
+        """The preset these weights equal, or 'custom'."""
+        return next((name for name, values in PRESETS.items() if values == self.as_tuple()), "custom")
+
+    @classmethod
+    def of_preset(cls, name: str) -> "Weights":
+        """The weights of a named preset."""
+        return cls(*PRESETS[name])
+
+
+@lru_cache(maxsize=2)
+def load_components(path: Path = COMPONENTS_PATH) -> pd.DataFrame:
+    """The component inputs table, checked: known components, directions, weights."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table["input_weight"] = table.input_weight.astype(float)
+    if set(table.component) != set(COMPONENTS):
+        raise GapDirectionError(f"{path.name}: components must be {COMPONENTS}, found {sorted(set(table.component))}")
+    if not table.gap_when.isin(["higher", "lower"]).all():
+        raise GapDirectionError(f"{path.name}: gap_when must be 'higher' or 'lower'")
+    if not table.check_expected.isin(["", "positive", "negative"]).all():
+        raise GapDirectionError(f"{path.name}: check_expected must be 'positive', 'negative' or empty")
+    if (table.input_weight <= 0).any():
+        raise GapDirectionError(f"{path.name}: every input_weight must be positive")
+    return table
+
+
+def indicator_ids(components: pd.DataFrame | None = None) -> list[str]:
+    """Every indicator the index, its checks and the need axis read."""
+    components = load_components() if components is None else components
+    ids = list(components.indicator_id) + [c for c in components.check_indicator if c] + list(NEED_INDICATORS)
+    return list(dict.fromkeys(ids + list(SAME_MEASURE)))
+
+
+def percentile_score(values: pd.Series, gap_when: str = "higher") -> pd.Series:
+    """Kent percentile, 0 = smallest gap, 1 = biggest; missing stays missing."""
+    ranks = values.rank(method="average")
+    present = int(values.notna().sum())
+    score = (ranks - 1) / (present - 1) if present > 1 else ranks * 0.0
+    return 1 - score if gap_when == "lower" else score
+
+
+def component_scores(ward_values: pd.DataFrame, components: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each ward's broadband, transport and services gap score, 0-1; missing if any input is."""
+    components = load_components() if components is None else components
+    scores = {}
+    for component in COMPONENTS:
+        inputs = components[components.component == component]
+        weighted = [percentile_score(ward_values[row.indicator_id], row.gap_when) * row.input_weight
+                    for row in inputs.itertuples()]
+        scores[component] = pd.concat(weighted, axis=1).sum(axis=1, skipna=False) / inputs.input_weight.sum()
+    return pd.DataFrame(scores, index=ward_values.index)
+
+
+def index_values(scores: pd.DataFrame, weights: Weights) -> pd.Series:
+    """The 0-100 gap index: the weighted mean of the components that carry weight."""
+    w = np.array(weights.as_tuple(), dtype=float)
+    active = [c for c, wi in zip(COMPONENTS, w) if wi > 0]
+    combined = scores[active].to_numpy() @ w[w > 0] / w.sum()
+    return pd.Series(np.round(100 * combined, COMPARE_DECIMALS), index=scores.index, name=INDEX_ID)
+
+
+def kent_ranks(index: pd.Series) -> pd.Series:
+    """Rank 1 = biggest gap in Kent; ties share the better rank; missing has no rank."""
+    ranks = pd.Series(np.nan, index=index.index)
+    present = index.notna()
+    ranks[present] = rankdata(-index[present].to_numpy(), method="min")
+    return ranks
+
+
+def sampled_weights(weights: Weights, draws: int = DRAWS, seed: int = DEFAULT_SEED,
+                    spread: float = WEIGHT_SPREAD) -> np.ndarray:
+    """draws x 3 weight vectors around the chosen ones (zero weights stay zero), reproducible by seed."""
+    rng = np.random.default_rng(seed)
+    factors = rng.uniform(1 - spread, 1 + spread, size=(draws, len(COMPONENTS)))
+    return np.array(weights.as_tuple(), dtype=float) * factors
+
+
+def rank_bands(scores: pd.DataFrame, weights: Weights, draws: int = DRAWS, seed: int = DEFAULT_SEED,
+               spread: float = WEIGHT_SPREAD) -> pd.DataFrame:
+    """Each ward's rank at the chosen weights, its 5th-95th percentile rank band over sampled weights,
+    and the share of samples that put it in Kent's worst ten."""
+    rank_now = kent_ranks(index_values(scores, weights))
+    present = rank_now.notna().to_numpy()
+    samples = sampled_weights(weights, draws, seed, spread)
+    active = samples.sum(axis=0) > 0
+    matrix = scores.to_numpy()[present][:, active]
+    sampled_index = np.round(100 * (matrix @ samples[:, active].T) / samples.sum(axis=1), COMPARE_DECIMALS)  # wards x draws
+    sampled_ranks = rankdata(-sampled_index, axis=0, method="min")
+    low = np.quantile(sampled_ranks, 0.05, axis=1, method="inverted_cdf")
+    high = np.quantile(sampled_ranks, 0.95, axis=1, method="inverted_cdf")
+    chosen = rank_now.to_numpy()[present]
+    out = pd.DataFrame(index=scores.index, columns=["rank", "band_low", "band_high", "worst_ten_share", "band_widened"],
+                       dtype=float)
+    out.loc[present, "rank"] = chosen
+    out.loc[present, "band_low"] = np.minimum(low, chosen)
+    out.loc[present, "band_high"] = np.maximum(high, chosen)
+    out.loc[present, "worst_ten_share"] = (sampled_ranks <= WORST).mean(axis=1)
+    out.loc[present, "band_widened"] = ((chosen < low) | (chosen > high)).astype(float)
+    return out
+
+
+def need_score(ward_values: pd.DataFrame) -> pd.Series:
+    """Need, 0-100: the mean Kent percentile of income and employment deprivation."""
+    parts = [percentile_score(ward_values[i], "higher") for i in NEED_INDICATORS]
+    return 100 * pd.concat(parts, axis=1).mean(axis=1, skipna=False)
+
+
+def direction_checks(ward_values: pd.DataFrame, catalogue: pd.DataFrame,
+                     components: pd.DataFrame | None = None) -> pd.DataFrame:
+    """For every input: does its gap direction agree with the catalogue's polarity and with the data?"""
+    components = load_components() if components is None else components
+    rows = []
+    for row in components.itertuples():
+        polarity = catalogue.loc[row.indicator_id, "polarity"]
+        polarity_agrees = (row.gap_when == "higher") == (polarity == "higher_worse") and polarity != "neutral"
+        rho = None
+        if row.check_indicator:
+            pair = ward_values[[row.indicator_id, row.check_indicator]].dropna()
+            rho = float(spearmanr(pair.iloc[:, 0], pair.iloc[:, 1]).statistic)
+        data_agrees = rho is None or ((rho > 0) == (row.check_expected == "positive") and abs(rho) >= MIN_CHECK_STRENGTH)
+        rows.append({"component": row.component, "indicator_id": row.indicator_id, "gap_when": row.gap_when,
+                     "polarity": polarity, "check_indicator": row.check_indicator, "expected": row.check_expected,
+                     "spearman": rho, "agrees": bool(polarity_agrees and data_agrees), "why": row.why})
+    return pd.DataFrame(rows)
+
+
+def same_measure_spearman(ward_values: pd.DataFrame) -> float:
+    """Spearman correlation, across Kent's wards, of the two IoD measures that are one measure."""
+    pair = ward_values[list(SAME_MEASURE)].dropna()
+    return float(spearmanr(pair.iloc[:, 0], pair.iloc[:, 1]).statistic)
+
+
+def quadrant(need: float, gap: float, need_median: float, gap_median: float) -> str:
+    """Need x provision quadrant name, split at Kent's ward medians."""
+    if pd.isna(need) or pd.isna(gap):
+        return "No data"
+    return ("Higher need" if need > need_median else "Lower need") + ", " + ("bigger gap" if gap > gap_median else "smaller gap")
+
+
+@dataclass
+class GapResult:
+    """The index at one set of weights for all of Kent's wards, with bands, need and checks."""
+
+    weights: Weights
+    seed: int
+    draws: int
+    wards: pd.DataFrame  # one row per ward, ranked
+    checks: pd.DataFrame
+    same_measure_spearman: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def widened_bands(self) -> int:
+        """How many bands had to be widened to include the rank at the chosen weights."""
+        return int(self.wards.band_widened.fillna(0).sum())
+
+    def persistent_worst(self) -> pd.DataFrame:
+        """Wards in Kent's worst ten under at least PERSISTENT_SHARE of the sampled weightings."""
+        return self.wards[self.wards.worst_ten_share >= PERSISTENT_SHARE]
+
+    def in_district(self, district_code: str | None) -> pd.DataFrame:
+        """The ward rows of one district (all of Kent for None), in Kent rank order."""
+        return self.wards if district_code is None else self.wards[self.wards.district_code == district_code]
+
+
+def compute(ward_values: pd.DataFrame, catalogue: pd.DataFrame, weights: Weights, seed: int = DEFAULT_SEED,
+            draws: int = DRAWS) -> GapResult:
+    """The gap index for every ward. ward_values: one row per ward (index ward_code) with
+    ward_name, district_code, district_name and a column per indicator in indicator_ids()."""
+    checks = direction_checks(ward_values, catalogue)
+    if not checks.agrees.all():
+        bad = checks[~checks.agrees].iloc[0]
+        raise GapDirectionError(f"{bad.indicator_id}: gap_when={bad.gap_when} disagrees with polarity {bad.polarity} "
+                                f"or with the data (Spearman {bad.spearman} with {bad.check_indicator}).")
+    scores = component_scores(ward_values)
+    index = index_values(scores, weights)
+    bands = rank_bands(scores, weights, draws, seed)
+    need = need_score(ward_values)
+    wards = pd.DataFrame({
+        "ward_code": ward_values.index, "ward_name": ward_values.ward_name, "district_code": ward_values.district_code,
+        "district_name": ward_values.district_name, INDEX_ID: index,
+        **{f"{c}_gap": 100 * scores[c] for c in COMPONENTS}, "need_score": need,
+    }).join(bands)
+    need_median, gap_median = wards.need_score.median(), wards[INDEX_ID].median()
+    wards["quadrant"] = [quadrant(n, g, need_median, gap_median) for n, g in zip(wards.need_score, wards[INDEX_ID])]
+    wards = wards.sort_values(["rank", "ward_name"], na_position="last").reset_index(drop=True)
+    notes = []
+    missing = int(wards[INDEX_ID].isna().sum())
+    if missing:
+        notes.append(f"{missing} wards have no index: an input of a weighted component is missing there.")
+    return GapResult(weights, seed, draws, wards, checks, same_measure_spearman(ward_values), notes)
+
+
+# ------------------------------------------------------------------ the build's stored layer
+
+def stored_layer_values(indicator_values: pd.DataFrame, ward_names: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
+    """Rows of indicator_values for gap_index at the default weights: wards as computed, districts and
+    Kent as the resident-weighted mean of their wards (Census 2021, best-fit)."""
+    wide = indicator_values[indicator_values.level == "ward"].pivot_table(
+        index="area_code", columns="indicator_id", values="value", aggfunc="first")
+    population = wide["population"]
+    ward_values = ward_names.set_index("ward_code").join(wide[indicator_ids()], how="left")
+    result = compute(ward_values, catalogue, Weights.of_preset(DEFAULT_PRESET)).wards.set_index("ward_code")
+    ward_rows = pd.DataFrame({"area_code": result.index, "level": "ward", "value": result[INDEX_ID]})
+    frame = result[[INDEX_ID, "district_code"]].join(population.rename("population"))
+    present = frame[frame[INDEX_ID].notna()]
+    weighted = present[INDEX_ID] * present.population
+    district_rows = (weighted.groupby(present.district_code).sum() / present.population.groupby(present.district_code).sum())
+    rows = pd.concat([
+        ward_rows,
+        pd.DataFrame({"area_code": district_rows.index, "level": "district", "value": district_rows.to_numpy()}),
+        pd.DataFrame({"area_code": [KENT_CODE], "level": "county", "value": [weighted.sum() / present.population.sum()]}),
+    ], ignore_index=True)
+    sizes = indicator_values[indicator_values.indicator_id == "population"][["level", "area_code", "n_lsoas"]]
+    rows = rows.merge(sizes, on=["level", "area_code"], how="left")
+    rows["n_lsoas_with_value"] = rows.n_lsoas.where(rows.value.notna(), 0)
+    return rows.assign(indicator_id=INDEX_ID, n_postcodes=np.nan)
+
+
+def ward_inputs() -> pd.DataFrame:
+    """One row per Kent ward (index ward_code) with names and every indicator the index reads."""
+    from geo import db  # the build imports this module before any database exists
+
+    long = db.run("gap_ward_inputs", indicator_ids=indicator_ids())
+    wide = long.pivot_table(index="ward_code", columns="indicator_id", values="value", aggfunc="first", dropna=False)
+    names = long.drop_duplicates("ward_code").set_index("ward_code")[["ward_name", "district_code", "district_name"]]
+    return names.join(wide)
+
+
+def from_database(weights: Weights, seed: int = DEFAULT_SEED, draws: int = DRAWS) -> GapResult:
+    """The gap index for Kent's wards from the built database."""
+    from geo import catalogue
+
+    return compute(ward_inputs(), catalogue.load(), weights, seed, draws)

@@ -1,0 +1,88 @@
+"""/gap — for planners and boards: the infrastructure-gap index with weights people set, rank bands, need x provision."""
+from dataclasses import replace
+
+import streamlit as st
+
+from geo import explore, gap
+from pages import components
+
+view = components.read_gap_state()
+st.title("Infrastructure gap")
+st.markdown("Where are Kent's biggest gaps in **broadband**, **transport** and **access to services**, how sure can we be "
+            "of each ward's place, and how do the gaps sit beside **need**? Set the weights; the map, ranks, bands and "
+            "chart follow, and the link in your address bar reproduces this view.")
+st.warning("This index is for finding places to look, not for setting targets: it ranks wards against each other within "
+           "Kent, it mixes data of different years, and a ward's rank can move when the weights do.",
+           icon=":material/priority_high:")
+
+view = components.gap_controls(view)
+components.write_gap_state(view)
+try:
+    weights = gap.Weights(*view.weights)
+except gap.GapWeightsError as error:
+    st.error(f"{error} Choose a preset or move a slider.", icon=":material/block:")
+    components.attribution_footer()
+    st.stop()
+
+result = explore.gap_result(weights, view.seed)
+shown = result.in_district(view.district)
+place = "Kent" if view.district is None else shown.district_name.iloc[0]
+for note in result.notes:
+    st.info(note, icon=":material/info:")
+
+cards = st.columns(3)
+biggest = shown.dropna(subset=["rank"]).iloc[0]
+cards[0].metric(f"Biggest gap in {place}", biggest.ward_name,
+                f"index {biggest.gap_index:.1f}, Kent rank {int(biggest['rank'])}", delta_color="off")
+persistent = result.persistent_worst()
+cards[1].metric(f"Kent's worst {gap.WORST} that hold up", f"{len(persistent)} wards",
+                f"in the worst {gap.WORST} under ≥{gap.PERSISTENT_SHARE:.0%} of {result.draws:,} weightings", delta_color="off")
+cards[2].metric("Weights (broadband/transport/services)", "/".join(map(str, weights.as_tuple())),
+                gap.PRESET_LABELS[weights.preset()], delta_color="off")
+
+st.subheader(f"The gap index across {place}'s wards")
+components.show_layer(explore.gap_layer(result, view.district), key=f"gap_map_{view.district}_{weights.as_tuple()}_{view.seed}",
+                      table_expanded=False)
+
+st.subheader("How stable is each rank?")
+st.markdown(f"Each weight was multiplied by a random factor between {1 - gap.WEIGHT_SPREAD:g} and {1 + gap.WEIGHT_SPREAD:g}, "
+            f"{result.draws:,} times (seed {result.seed}). The bar is the range of Kent ranks a ward takes in the middle 90% of "
+            "those weightings; the dot is its rank at your weights. A short bar is a rank you can lean on.")
+band_data, band_spec = explore.gap_band_chart(result, view.district)
+st.vega_lite_chart(band_data, band_spec, width="stretch")
+st.markdown(f"**In Kent's worst {gap.WORST} under at least {gap.PERSISTENT_SHARE:.0%} of weightings:** " + (
+    ", ".join(f"{r.ward_name} ({r.district_name}, {r.worst_ten_share:.0%})" for r in persistent.itertuples())
+    if len(persistent) else "none: the worst ten depend on the weights."))
+st.dataframe(explore.gap_table(result, view.district), hide_index=True, width="stretch")
+st.download_button("Download the index, components, bands and inputs (CSV)", explore.gap_download(result, view.district),
+                   file_name=f"kent-gap-index-{'-'.join(map(str, weights.as_tuple()))}-seed{view.seed}.csv",
+                   mime="text/csv", icon=":material/download:")
+
+st.subheader("Need × provision")
+st.markdown("Each dot is a ward: across, its need (income and employment deprivation); up, its infrastructure gap. "
+            "Dashed lines are Kent's ward medians. Wards top right have both high need and a big gap.")
+need_data, need_spec = explore.need_provision_chart(result, view.district)
+st.vega_lite_chart(need_data, need_spec, width="stretch")
+counts = shown.quadrant.value_counts()
+st.markdown(" · ".join(f"{name}: {counts.get(name, 0)} wards" for name in
+                       ("Higher need, bigger gap", "Higher need, smaller gap", "Lower need, bigger gap", "Lower need, smaller gap")))
+
+with st.expander("Method, sources and direction checks", expanded=False):
+    st.markdown(
+        "1. **Inputs.** Each input below is scored across Kent's 255 wards as a percentile: 0 for the smallest gap in Kent, "
+        "1 for the biggest (ties share the average). Its direction is stated and checked against the data every time "
+        "the index is built.\n"
+        "2. **Components.** Broadband, transport and access-to-services gaps are weighted means of their inputs' scores.\n"
+        "3. **Index.** The weighted mean of the three components with your weights, times 100. Districts and Kent on "
+        "other pages: the resident-weighted mean of their wards at balanced weights.\n"
+        f"4. **Rank bands.** {result.draws:,} weightings around yours (each weight × a factor in "
+        f"[{1 - gap.WEIGHT_SPREAD:g}, {1 + gap.WEIGHT_SPREAD:g}], zero stays zero); 5th to 95th percentile of each ward's "
+        f"Kent rank. Bands widened to include the rank at your weights: {result.widened_bands}.\n"
+        "5. **Need.** The mean of each ward's Kent percentiles of IoD 2025 income and employment deprivation, times 100.\n"
+        f"6. **Counted once.** The IoD 2025 geographical-barriers sub-domain ranks wards exactly opposite to the transport "
+        f"connectivity score (Spearman {result.same_measure_spearman:+.2f} across Kent's wards): it is one measure, so it "
+        "enters once, as transport connectivity. Access to services uses the independent measures: patients per GP and "
+        "the IoD 2019 road distances to a GP, primary school, post office and food shop.\n"
+        "Missing values are never filled: a ward missing an input of a weighted component has no index.")
+    st.dataframe(explore.gap_method_table(result), hide_index=True, width="stretch")
+components.attribution_footer()
