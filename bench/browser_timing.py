@@ -1,0 +1,172 @@
+"""Page opened -> map drawn, in headless Chromium against a running Streamlit server, alone and 20 at once.
+
+"Drawn" means the streamlit-folium iframe's Leaflet overlay holds the expected number of SVG paths (one per
+area). The time is the page's own clock (``performance.now()``, zero at navigation start) when that first
+holds, checked every animation frame; so it covers the HTML, the websocket rerun, the component iframe,
+Leaflet and the drawing. Each timed load uses a fresh browser context (a new visitor with an empty cache).
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from geo.config import REPO_ROOT
+
+CHROMIUM = os.environ.get("KENT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FOLIUM_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+DRAW_TIMEOUT_MS = 60_000
+# Under a burst a slow session is slow, not broken: it only counts as an error after this long.
+BURST_DRAW_TIMEOUT_MS = 180_000
+# A burst polls every 50 ms rather than every frame, so 20 polling pages do not slow each other down.
+BURST_POLLING_MS = 50
+SERVER_START_TIMEOUT_S = 60
+
+_DRAWN_AT = """([selector, expected]) => {
+  for (const frame of document.querySelectorAll(selector)) {
+    const doc = frame.contentDocument;
+    if (doc && doc.querySelectorAll('.leaflet-overlay-pane svg path').length >= expected) return performance.now();
+  }
+  return false;
+}"""
+_HAS_EXCEPTION = "() => !!document.querySelector('[data-testid=\"stException\"]')"
+
+
+@dataclass
+class Server:
+    """A running `streamlit run` of one script."""
+
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(script: str, log_dir: Path):
+    """Serve `script` (a path from the repository root) on a free port until the block ends."""
+    port = _free_port()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"streamlit-{Path(script).stem}-{port}.log"
+    command = [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
+               "--server.headless", "true", "--server.fileWatcherType", "none",
+               "--browser.gatherUsageStats", "false"]
+    with open(log_path, "w", encoding="utf-8") as log:
+        process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    url = f"http://localhost:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {process.returncode}; see {log_path}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit not healthy after {SERVER_START_TIMEOUT_S}s; see {log_path}")
+            time.sleep(0.2)
+        yield Server(url, process, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+async def time_to_drawn(browser, url: str, expected_paths: int, polling="raf", timeout_ms: float = DRAW_TIMEOUT_MS) -> float:
+    """Seconds from navigation start to a drawn map, in a fresh context; raises if it never draws or errors."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = await context.new_page()
+        await page.goto(url, wait_until="commit")
+        handle = await page.wait_for_function(_DRAWN_AT, arg=[FOLIUM_IFRAME, expected_paths], polling=polling,
+                                              timeout=timeout_ms)
+        drawn_ms = await handle.json_value()
+        if await page.evaluate(_HAS_EXCEPTION):
+            raise RuntimeError(f"{url}: the page shows a Python exception")
+        return drawn_ms / 1000
+    finally:
+        await context.close()
+
+
+async def _launch(playwright):
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"chromium not found at {CHROMIUM} (apt-get install chromium, or set KENT_CHROMIUM)")
+    return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+async def _sequential(pages: list[tuple[str, str, int]], repeat: int) -> dict[str, list[float]]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await _launch(playwright)
+        try:
+            for _, url, expected in pages:  # warm: each page once before timing
+                await time_to_drawn(browser, url, expected)
+            times: dict[str, list[float]] = {name: [] for name, _, _ in pages}
+            for _ in range(repeat):  # interleaved, so drift on a busy machine hits every page alike
+                for name, url, expected in pages:
+                    times[name].append(await time_to_drawn(browser, url, expected))
+            return times
+        finally:
+            await browser.close()
+
+
+def page_load_times(pages: list[tuple[str, str, int]], repeat: int) -> dict[str, list[float]]:
+    """For (name, url, expected paths) pages: `repeat` timed loads each, after one warm-up load each."""
+    return asyncio.run(_sequential(pages, repeat))
+
+
+async def _concurrent(bursts: dict[str, list[tuple[str, int]]], rounds: int) -> dict[str, dict[str, list]]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await _launch(playwright)
+        try:
+            for sessions in bursts.values():  # warm: every distinct page once
+                for url, expected in dict.fromkeys(sessions):
+                    await time_to_drawn(browser, url, expected)
+            results = {name: {"times": [], "errors": []} for name in bursts}
+            for _ in range(rounds):
+                for name, sessions in bursts.items():  # one burst at a time, alternating
+                    outcomes = await asyncio.gather(
+                        *(time_to_drawn(browser, url, expected, BURST_POLLING_MS, BURST_DRAW_TIMEOUT_MS)
+                          for url, expected in sessions), return_exceptions=True)
+                    for (url, _), outcome in zip(sessions, outcomes):
+                        if isinstance(outcome, BaseException):
+                            first_line = (str(outcome).splitlines() or [""])[0][:200]
+                            results[name]["errors"].append(f"{url}: {type(outcome).__name__}: {first_line}")
+                        else:
+                            results[name]["times"].append(outcome)
+            return results
+        finally:
+            await browser.close()
+
+
+def concurrent_sessions(bursts: dict[str, list[tuple[str, int]]], rounds: int = 1) -> dict[str, dict[str, list]]:
+    """For each name, open all its (url, expected paths) at once, each in its own context of one chromium.
+
+    Every distinct page is loaded once first (warm server); then `rounds` bursts per name are timed.
+    Returns {name: {"times": [seconds per drawn session], "errors": [what went wrong]}}.
+    """
+    return asyncio.run(_concurrent(bursts, rounds))

@@ -1,0 +1,259 @@
+"""Benchmark the Kent Locality Explorer against a naive baseline and print the figures with the issue's goals.
+
+    .venv/bin/python -m bench.run                 # everything, 5 runs each (about 5 minutes on 2 cores)
+    .venv/bin/python -m bench.run --quick         # fewer runs, for a smoke check
+    .venv/bin/python -m bench.run --repeat 9 --only pages,switch --markdown
+
+Figures go to stdout and to bench/results/ (latest.txt, latest.md, latest.json, and a timestamped JSON).
+What each measure means and what its baseline is: bench/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+if __package__ in (None, ""):  # `python bench/run.py` as well as `python -m bench.run`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import browser_timing, payload, server_timing  # noqa: E402
+from bench.report import Figure, as_json, markdown_table, text_table  # noqa: E402
+from geo import explore  # noqa: E402
+from geo.config import DISTRICT_CODES, REPO_ROOT  # noqa: E402
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+SECTIONS = ("payload", "pages", "switch", "build", "queries", "sessions")
+APP_SCRIPT = "app.py"
+BASELINE_SCRIPT = "bench/baseline_app.py"
+EXAMPLE_DISTRICT = "E07000114"  # Thanet, 23 wards: the district the tests and the issue use
+GOALS = {  # from issue 5
+    "payload_ward_kb": 200, "payload_lsoa_kb": 500, "district_page_s": 1.3, "kent_ward_page_s": 1.4,
+    "layer_switch_ms": 250, "build_s": 60, "sessions_p95_s": 4, "session_errors": 0,
+}
+TOP_QUERIES = 5
+
+
+def _log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _area_count(level: str, district_code: str | None = None) -> int:
+    """How many areas (so SVG paths) the map of this view draws."""
+    return len(explore.layer(payload.INDICATOR, level, district_code, payload.SCHEME).values)
+
+
+def payload_figures() -> list[Figure]:
+    """Bytes streamlit_folium sends for the IMD map at each level, app vs raw geometry."""
+    section = "Map payload sent to the browser (IMD 2025 map, all of Kent)"
+    goals = {"ward": GOALS["payload_ward_kb"], "lsoa": GOALS["payload_lsoa_kb"]}
+    names = {"district": "Districts", "ward": "Wards", "lsoa": "LSOAs"}
+    figures = []
+    for level in payload.LEVELS:
+        sizes = payload.measure_level(level)
+        figures.append(Figure(
+            section, f"{names[level]} ({_area_count(level)}): JSON sent", "kB",
+            [sizes["app_bytes"]], [sizes["baseline_bytes"]], statistic="max", goal=goals.get(level),
+            note=f"gzip would be {sizes['app_gzip_bytes'] / 1e3:,.1f} kB (baseline {sizes['baseline_gzip_bytes'] / 1e3:,.1f} kB)",
+            details=sizes))
+    return figures
+
+
+def page_figures(app_url: str, baseline_url: str, repeat: int) -> list[Figure]:
+    """Page opened -> map drawn for the three views, app and baseline interleaved."""
+    wards, lsoas, district_wards = _area_count("ward"), _area_count("lsoa"), _area_count("ward", EXAMPLE_DISTRICT)
+    views = [  # name, app path, baseline path, expected paths, goal
+        (f"Kent wards ({wards}): /?level=ward", "/?level=ward", "/?level=ward", wards, GOALS["kent_ward_page_s"]),
+        (f"One district ({district_wards} wards): /district?district={EXAMPLE_DISTRICT}",
+         f"/district?district={EXAMPLE_DISTRICT}", f"/?level=ward&district={EXAMPLE_DISTRICT}", district_wards,
+         GOALS["district_page_s"]),
+        (f"Kent LSOAs ({lsoas}): /?level=lsoa", "/?level=lsoa", "/?level=lsoa", lsoas, None),
+    ]
+    pages = []
+    for name, app_path, baseline_path, expected, _ in views:
+        pages += [(f"app {name}", app_url + app_path, expected), (f"baseline {name}", baseline_url + baseline_path, expected)]
+    times = browser_timing.page_load_times(pages, repeat)
+    section = "Page opened -> map drawn, headless Chromium, warm server"
+    return [Figure(section, name, "s", times[f"app {name}"], times[f"baseline {name}"], goal=goal)
+            for name, _, _, _, goal in views]
+
+
+def switch_figures(repeat: int) -> list[Figure]:
+    """Server time of the rerun after choosing another layer (AppTest), app then baseline."""
+    app = server_timing.layer_switch_times(server_timing.APP_PAGE, repeat)
+    baseline = server_timing.layer_switch_times(server_timing.BASELINE_PAGE, repeat)
+    return [Figure("Switching layer: server time of the rerun (AppTest, Kent wards, warm)",
+                   f"Kent ward page, {len(server_timing.SWITCH_LAYERS)} layers in turn", "ms", app, baseline,
+                   goal=GOALS["layer_switch_ms"])]
+
+
+def build_figures(repeat: int) -> list[Figure]:
+    """`python -m geo build` end to end; there is no naive baseline."""
+    return [Figure("Data pipeline", "`python -m geo build` end to end (mirror -> checked DuckDB)", "s",
+                   server_timing.build_times(repeat), goal=GOALS["build_s"])]
+
+
+def query_figures(repeat: int) -> tuple[list[Figure], list[str]]:
+    """The slowest named queries uncached (baseline) vs through geo.db's cache (app)."""
+    results, skipped = server_timing.query_times(repeat)
+    results.sort(key=lambda r: sorted(r["uncached"])[len(r["uncached"]) // 2], reverse=True)
+    section = f"Slowest queries in queries/ (top {TOP_QUERIES} of {len(results)} query x parameter cases; app = cached)"
+    figures = [Figure(section, f"{r['query']}.sql ({r['parameters'] or 'no parameters'})", "ms", r["cached"], r["uncached"])
+               for r in results[:TOP_QUERIES]]
+    return figures, skipped
+
+
+def session_figures(app_url: str, baseline_url: str, sessions: int, rounds: int) -> list[Figure]:
+    """`sessions` browser contexts at once opening /district for the districts in turn: p50, p95, errors."""
+    districts = [DISTRICT_CODES[i % len(DISTRICT_CODES)] for i in range(sessions)]
+    expected = {code: _area_count("ward", code) for code in DISTRICT_CODES}
+    bursts = {"app": [(f"{app_url}/district?district={c}", expected[c]) for c in districts],
+              "baseline": [(f"{baseline_url}/?level=ward&district={c}", expected[c]) for c in districts]}
+    results = browser_timing.concurrent_sessions(bursts, rounds)
+    app, baseline = results["app"], results["baseline"]
+    section = f"{sessions} concurrent browser sessions opening /district (12 districts in turn, {rounds} burst(s))"
+    errors = app["errors"] + [f"baseline {e}" for e in baseline["errors"]]
+    return [
+        Figure(section, "Time to a drawn map, p50", "s", app["times"], baseline["times"], statistic="p50"),
+        Figure(section, "Time to a drawn map, p95", "s", app["times"], baseline["times"], statistic="p95",
+               goal=GOALS["sessions_p95_s"]),
+        Figure(section, "Sessions that failed to draw or showed an error", "count", [len(app["errors"])],
+               [len(baseline["errors"])], statistic="max", goal=GOALS["session_errors"], details={"errors": errors}),
+    ]
+
+
+def environment() -> dict:
+    """Where and when the figures were measured."""
+    def output(*command):
+        try:
+            return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=20).stdout.strip()
+        except OSError:
+            return ""
+
+    return {
+        "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": output("git", "rev-parse", "--short", "HEAD"),
+        "uncommitted_changes": bool(output("git", "status", "--porcelain", "--untracked-files=no")),
+        "cpus": os.cpu_count(),
+        "load_average": [round(x, 1) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "chromium": output(browser_timing.CHROMIUM, "--version"),
+    }
+
+
+def _describe_run(env: dict, arguments) -> str:
+    dirty = " with uncommitted changes" if env["uncommitted_changes"] else ""
+    return (f"Measured {env['when']} at commit {env['commit']}{dirty}, on {env['cpus']} CPU cores "
+            f"(load average {env['load_average'][0]} at the start, {env['load_end'][0]} at the end), {env['chromium']}; "
+            f"`{arguments.command}`.")
+
+
+def markdown_section(figures: list[Figure], env: dict, arguments, notes: list[str]) -> str:
+    """The README "Performance" section."""
+    return "\n".join([
+        "## Performance",
+        "",
+        f"Measured by `.venv/bin/python -m bench.run` (figures printed and written to `bench/results/`; "
+        "what each measure means: `bench/README.md`). Each figure is the median of several runs with (min–max), "
+        "against a naive baseline measured in the same run: the same layer on the raw source boundaries "
+        "(no simplification) with nothing cached (`bench/baseline_app.py`). App ÷ baseline below 1 means "
+        "the app is smaller or faster. kB = 1,000 bytes.",
+        "",
+        markdown_table(figures),
+        "",
+        *[f"- {note}" for note in notes],
+        "",
+        _describe_run(env, arguments),
+    ])
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs (2 per timing, 1 build, 1 burst)")
+    parser.add_argument("--repeat", type=int, help="timed runs per figure (default 5; --quick 2)")
+    parser.add_argument("--builds", type=int, help="timed `geo build` runs (default 3; --quick 1)")
+    parser.add_argument("--sessions", type=int, default=20, help="concurrent browser sessions (default 20)")
+    parser.add_argument("--rounds", type=int, help="bursts of concurrent sessions (default 2; --quick 1)")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections: {', '.join(SECTIONS)}")
+    parser.add_argument("--markdown", action="store_true", help="also print the README Performance section")
+    arguments = parser.parse_args(argv)
+    arguments.repeat = arguments.repeat or (2 if arguments.quick else 5)
+    arguments.builds = arguments.builds or (1 if arguments.quick else 3)
+    arguments.rounds = arguments.rounds or (1 if arguments.quick else 2)
+    arguments.only = [s.strip() for s in arguments.only.split(",") if s.strip()]
+    unknown = set(arguments.only) - set(SECTIONS)
+    if unknown or arguments.repeat < 1 or arguments.sessions < 1:
+        parser.error(f"unknown section(s) {sorted(unknown)}" if unknown else "--repeat and --sessions must be at least 1")
+    arguments.command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
+    return arguments
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen sections, print the table, write bench/results/."""
+    arguments = parse_arguments(argv)
+    env = environment()
+    by_section: dict[str, list[Figure]] = {}
+    notes: list[str] = []
+    wanted = arguments.only
+
+    if "payload" in wanted:
+        _log("map payload per level")
+        by_section["payload"] = payload_figures()
+        notes += [f"{f.measure}: {f.note}." for f in by_section["payload"]]
+    if {"pages", "sessions"} & set(wanted):
+        logs = RESULTS_DIR / "logs"
+        with browser_timing.streamlit_server(APP_SCRIPT, logs) as app, \
+                browser_timing.streamlit_server(BASELINE_SCRIPT, logs) as baseline:
+            if "pages" in wanted:
+                _log(f"page opened -> map drawn, {arguments.repeat} runs per page")
+                by_section["pages"] = page_figures(app.url, baseline.url, arguments.repeat)
+            if "sessions" in wanted:
+                _log(f"{arguments.sessions} concurrent sessions, {arguments.rounds} burst(s)")
+                by_section["sessions"] = session_figures(app.url, baseline.url, arguments.sessions, arguments.rounds)
+                notes += [f"Session error: {e}" for e in by_section["sessions"][-1].details["errors"]]
+    if "switch" in wanted:
+        _log(f"layer switch, {arguments.repeat} passes")
+        by_section["switch"] = switch_figures(arguments.repeat)
+    if "queries" in wanted:
+        _log("named queries")
+        by_section["queries"], skipped = query_figures(max(arguments.repeat, 3))
+        notes += [f"Query not timed: {s}." for s in skipped]
+    if "build" in wanted:
+        _log(f"geo build, {arguments.builds} runs")
+        by_section["build"] = build_figures(arguments.builds)
+    env["load_end"] = [round(x, 1) for x in os.getloadavg()]
+
+    figures = [f for section in SECTIONS for f in by_section.get(section, [])]
+    table = text_table(figures)
+    misses = [f"{f.measure}: {f.app_value:,.2f} {f.unit} against a goal of {f.goal:g} {f.unit}"
+              for f in figures if f.verdict == "MISS" and f.app_value is not None]
+    print(table)
+    print()
+    for note in notes:
+        print(f"- {note}")
+    print(_describe_run(env, arguments))
+    if misses:
+        print("Goals missed: " + "; ".join(misses))
+    markdown = markdown_section(figures, env, arguments, notes)
+    if arguments.markdown:
+        print("\n" + markdown)
+
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    record = {"environment": env, "arguments": vars(arguments), "figures": as_json(figures), "notes": notes}
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    (RESULTS_DIR / f"bench-{stamp}.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+    (RESULTS_DIR / "latest.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+    (RESULTS_DIR / "latest.md").write_text(markdown + "\n", encoding="utf-8")
+    (RESULTS_DIR / "latest.txt").write_text(table + "\n", encoding="utf-8")
+    _log(f"written to {RESULTS_DIR.relative_to(REPO_ROOT)}/ (latest.txt, latest.md, latest.json)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
