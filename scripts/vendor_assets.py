@@ -31,6 +31,8 @@ ASSETS: dict[str, tuple[str, list[str]]] = {
             "LICENSE",
         ],
     ),
+    # Decodes the maps' shared-arc (TopoJSON) boundaries in the browser; defines the global `topojson`.
+    "topojson-client": ("topojson-client", ["dist/topojson-client.min.js", "LICENSE"]),
 }
 
 
