@@ -21,8 +21,23 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], footer {display: none
 </style>"""
 
 
+def run_through_app() -> None:
+    """Make sure app.py (page config, navigation) runs, even for the first deep link after a restart.
+
+    Because pages/ sits beside app.py, a fresh Streamlit server starts in its legacy pages-folder
+    mode and runs a deep-linked page (e.g. /district) on its own, with an automatic sidebar, until
+    app.py has called st.navigation once. Switch that mode off and rerun through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def read_state(default: url_state.ViewState) -> url_state.ViewState:
     """The view described by the URL, with a warning for anything unusable."""
+    run_through_app()
     try:
         districts = explore.districts().district_code
         wards = explore.wards().ward_code
@@ -125,6 +140,7 @@ def attribution_footer() -> None:
 
 def read_gap_state() -> url_state.GapView:
     """The gap view described by the URL, with a warning for anything unusable."""
+    run_through_app()
     try:
         districts = explore.districts().district_code
     except DatabaseMissing as error:

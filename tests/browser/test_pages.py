@@ -118,3 +118,22 @@ def test_bad_parameters_show_a_warning_not_a_traceback(open_page, wait_for_map):
     assert wait_for_map(page) == 255
     assert page.get_by_text("Unknown layer").count() == 1
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_gap_page_with_weights_in_the_url_maps_ranks_and_charts_a_district(open_page, wait_for_map):
+    page = open_page("/gap?w_broadband=2&w_transport=8&w_services=4&district=E07000114")
+    assert wait_for_map(page) == 23
+    sliders = page.get_by_role("slider")
+    expect(sliders).to_have_count(3, timeout=60_000)
+    assert [sliders.nth(i).input_value() for i in range(3)] == ["2", "8", "4"]
+    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(2, timeout=60_000)
+    expect(page.get_by_text("How stable is each rank?")).to_be_visible()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download the index, components, bands and inputs (CSV)").click()
+    text = download_info.value.path().read_text(encoding="utf-8")
+    assert "2/8/4" in text and len([line for line in text.splitlines() if not line.startswith("#")]) == 1 + 23
+    page.get_by_role("slider").nth(0).focus()
+    page.keyboard.press("ArrowRight")  # keyboard route: the broadband weight 2 -> 3
+    page.wait_for_url("**w_broadband=3**", timeout=60_000)
+    assert "w_transport=8" in page.url and "district=E07000114" in page.url
