@@ -31,10 +31,14 @@ BURST_DRAW_TIMEOUT_MS = 180_000
 BURST_POLLING_MS = 50
 SERVER_START_TIMEOUT_S = 60
 
+# Returns [drawn at, map iframe first seen at] in ms since navigation start, or false while not drawn.
 _DRAWN_AT = """([selector, expected]) => {
-  for (const frame of document.querySelectorAll(selector)) {
+  const frames = document.querySelectorAll(selector);
+  if (frames.length && !window.__benchMapFrameAt) window.__benchMapFrameAt = performance.now();
+  for (const frame of frames) {
     const doc = frame.contentDocument;
-    if (doc && doc.querySelectorAll('.leaflet-overlay-pane svg path').length >= expected) return performance.now();
+    if (doc && doc.querySelectorAll('.leaflet-overlay-pane svg path').length >= expected)
+      return [performance.now(), window.__benchMapFrameAt];
   }
   return false;
 }"""
@@ -93,18 +97,22 @@ def streamlit_server(script: str, log_dir: Path):
             process.wait(timeout=10)
 
 
-async def time_to_drawn(browser, url: str, expected_paths: int, polling="raf", timeout_ms: float = DRAW_TIMEOUT_MS) -> float:
-    """Seconds from navigation start to a drawn map, in a fresh context; raises if it never draws or errors."""
+async def time_to_drawn(browser, url: str, expected_paths: int, polling="raf",
+                        timeout_ms: float = DRAW_TIMEOUT_MS) -> tuple[float, float]:
+    """Seconds from navigation start to (map drawn, map iframe first seen), in a fresh context.
+
+    Raises if the map never draws or the page shows a Python exception.
+    """
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         page = await context.new_page()
         await page.goto(url, wait_until="commit")
         handle = await page.wait_for_function(_DRAWN_AT, arg=[FOLIUM_IFRAME, expected_paths], polling=polling,
                                               timeout=timeout_ms)
-        drawn_ms = await handle.json_value()
+        drawn_ms, frame_ms = await handle.json_value()
         if await page.evaluate(_HAS_EXCEPTION):
             raise RuntimeError(f"{url}: the page shows a Python exception")
-        return drawn_ms / 1000
+        return drawn_ms / 1000, frame_ms / 1000
     finally:
         await context.close()
 
@@ -115,7 +123,7 @@ async def _launch(playwright):
     return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-async def _sequential(pages: list[tuple[str, str, int]], repeat: int) -> dict[str, list[float]]:
+async def _sequential(pages: list[tuple[str, str, int]], repeat: int) -> dict[str, list[tuple[float, float]]]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -123,7 +131,7 @@ async def _sequential(pages: list[tuple[str, str, int]], repeat: int) -> dict[st
         try:
             for _, url, expected in pages:  # warm: each page once before timing
                 await time_to_drawn(browser, url, expected)
-            times: dict[str, list[float]] = {name: [] for name, _, _ in pages}
+            times: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in pages}
             for _ in range(repeat):  # interleaved, so drift on a busy machine hits every page alike
                 for name, url, expected in pages:
                     times[name].append(await time_to_drawn(browser, url, expected))
@@ -132,8 +140,8 @@ async def _sequential(pages: list[tuple[str, str, int]], repeat: int) -> dict[st
             await browser.close()
 
 
-def page_load_times(pages: list[tuple[str, str, int]], repeat: int) -> dict[str, list[float]]:
-    """For (name, url, expected paths) pages: `repeat` timed loads each, after one warm-up load each."""
+def page_load_times(pages: list[tuple[str, str, int]], repeat: int) -> dict[str, list[tuple[float, float]]]:
+    """For (name, url, expected paths) pages: `repeat` (drawn, iframe seen) times each, after one warm-up load each."""
     return asyncio.run(_sequential(pages, repeat))
 
 
@@ -157,7 +165,7 @@ async def _concurrent(bursts: dict[str, list[tuple[str, int]]], rounds: int) -> 
                             first_line = (str(outcome).splitlines() or [""])[0][:200]
                             results[name]["errors"].append(f"{url}: {type(outcome).__name__}: {first_line}")
                         else:
-                            results[name]["times"].append(outcome)
+                            results[name]["times"].append(outcome[0])
             return results
         finally:
             await browser.close()
