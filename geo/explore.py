@@ -146,7 +146,10 @@ def gap_layer(result: gap.GapResult, district_code: str | None, scheme: str = "q
     """The map layer of a gap result (the user's weights), for Kent's wards or one district's."""
     row = indicator(gap.INDEX_ID)
     weights = "/".join(str(w) for w in result.weights.as_tuple())
-    row = dict(row, label=f"Infrastructure gap index ({gap.PRESET_LABELS[result.weights.preset()].lower()} weights {weights})")
+    row = dict(row, label=f"Infrastructure gap index ({gap.PRESET_LABELS[result.weights.preset()].lower()} weights {weights})",
+               method=f"Each ward's broadband, transport and access-to-services gaps, each input scored as a Kent ward "
+                      f"percentile (0 = smallest gap, 1 = biggest), combined with weights {weights} "
+                      f"(broadband/transport/services) and scaled to 0-100. Method and direction checks are below.")
     wards = result.wards.set_index("ward_code")
     values = db.run("area_values_for_indicator", indicator_id=gap.INDEX_ID, level="ward", district_code=district_code)
     values = values.assign(value=values.area_code.map(wards[gap.INDEX_ID]),
@@ -381,15 +384,16 @@ def gap_band_chart(result: gap.GapResult, district_code: str | None, top: int = 
     wards, or Kent's `top` biggest gaps."""
     rows = result.in_district(district_code).dropna(subset=["rank"])
     rows = rows if district_code else rows.head(top)
-    data = rows.assign(ward=rows.ward_name + " (" + rows.district_name + ")",
+    data = rows.assign(ward=rows.ward_name if district_code else rows.ward_name + " (" + rows.district_name + ")",
                        worst_ten_pct=(100 * rows.worst_ten_share).round(0))
     order = list(data.ward)
-    encoding_y = {"field": "ward", "type": "nominal", "sort": order, "title": None}
+    encoding_y = {"field": "ward", "type": "nominal", "sort": order, "title": None,
+                  "axis": {"labelLimit": 320, "labelOverlap": False}}
     tooltip = [{"field": "ward", "title": "Ward"}, {"field": "rank", "title": "Kent rank"},
                {"field": "band_low", "title": "Band from"}, {"field": "band_high", "title": "Band to"},
                {"field": "worst_ten_pct", "title": f"% of weightings in worst {gap.WORST}"}]
     spec = {
-        "height": {"step": 18},
+        "height": {"step": 22},
         "layer": [
             {"mark": {"type": "rule", "strokeWidth": 6, "color": "#94c4df"},
              "encoding": {"y": encoding_y, "x": {"field": "band_low", "type": "quantitative", "title": "Kent rank (1 = biggest gap)",
@@ -416,10 +420,10 @@ def need_provision_chart(result: gap.GapResult, district_code: str | None, label
          "scale": {"domain": [0, 100]}}
     y = {"field": "gap", "type": "quantitative", "title": "Infrastructure gap index (0-100)", "scale": {"domain": [0, 100]}}
     corners = pd.DataFrame([
-        {"need": 98, "gap": 98, "text": "Higher need, bigger gap", "align": "right"},
-        {"need": 2, "gap": 98, "text": "Lower need, bigger gap", "align": "left"},
-        {"need": 98, "gap": 2, "text": "Higher need, smaller gap", "align": "right"},
-        {"need": 2, "gap": 2, "text": "Lower need, smaller gap", "align": "left"},
+        {"need": 99, "gap": 97, "text": "Higher need, bigger gap", "align": "right"},
+        {"need": 1, "gap": 97, "text": "Lower need, bigger gap", "align": "left"},
+        {"need": 99, "gap": 3, "text": "Higher need, smaller gap", "align": "right"},
+        {"need": 1, "gap": 3, "text": "Lower need, smaller gap", "align": "left"},
     ])
     spec = {
         "height": 460,
@@ -434,7 +438,7 @@ def need_provision_chart(result: gap.GapResult, district_code: str | None, label
                           "text": {"field": "text"}, "align": {"field": "align"}}},
             {"mark": {"type": "point", "filled": True, "size": 45},
              "encoding": {"x": x, "y": y,
-                          "color": {"field": "group", "type": "nominal", "title": None,
+                          "color": {"field": "group", "type": "nominal", "title": None, "legend": {"orient": "bottom"},
                                     "scale": {"domain": ["Wards shown", "Other Kent wards"], "range": ["#08306b", "#bdbdbd"]}},
                           "order": {"field": "group", "sort": "descending"},
                           "tooltip": [{"field": "ward_name", "title": "Ward"}, {"field": "district_name", "title": "District"},

@@ -33,12 +33,12 @@ for note in result.notes:
 cards = st.columns(3)
 biggest = shown.dropna(subset=["rank"]).iloc[0]
 cards[0].metric(f"Biggest gap in {place}", biggest.ward_name,
-                f"index {biggest.gap_index:.1f}, Kent rank {int(biggest['rank'])}", delta_color="off")
+                f"index {biggest.gap_index:.1f}, Kent rank {int(biggest['rank'])}", delta_color="off", delta_arrow="off")
 persistent = result.persistent_worst()
 cards[1].metric(f"Kent's worst {gap.WORST} that hold up", f"{len(persistent)} wards",
-                f"in the worst {gap.WORST} under ≥{gap.PERSISTENT_SHARE:.0%} of {result.draws:,} weightings", delta_color="off")
+                f"in the worst {gap.WORST} under ≥{gap.PERSISTENT_SHARE:.0%} of {result.draws:,} weightings", delta_color="off", delta_arrow="off")
 cards[2].metric("Weights (broadband/transport/services)", "/".join(map(str, weights.as_tuple())),
-                gap.PRESET_LABELS[weights.preset()], delta_color="off")
+                gap.PRESET_LABELS[weights.preset()], delta_color="off", delta_arrow="off")
 
 st.subheader(f"The gap index across {place}'s wards")
 components.show_layer(explore.gap_layer(result, view.district), key=f"gap_map_{view.district}_{weights.as_tuple()}_{view.seed}",

@@ -32,7 +32,8 @@ if not view.embed:
     worst = layer.values.dropna(subset=["value"]).head(1)
     if len(worst):
         facts[3].metric(f"Worst {explore.LEVEL_NOUN[layer.level]} in Kent", worst.area_name.iloc[0],
-                        explore.format_value(worst.value.iloc[0], layer.indicator), delta_color="off")
+                        explore.format_value(worst.value.iloc[0], layer.indicator), delta_color="off",
+                        delta_arrow="off")
 
 clicked = components.show_layer(layer, key=f"kent_map_{view.layer}_{layer.level}_{view.classes}",
                                 overlays=components.overlay_points(view.overlays, None), table_expanded=view.embed)
