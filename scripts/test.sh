@@ -1,13 +1,29 @@
 #!/usr/bin/env bash
-# Set everything up (if needed), install Debian's chromium for the browser tests, run the whole suite.
+# Set everything up (if needed), install Debian's chromium (browser tests) and nginx (reverse-proxy test),
+# run the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "== installing Debian's chromium for the browser tests"
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "== installing Debian's ${missing[*]} for the browser and proxy tests"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  # The tests run their own nginx without root (deploy/run_proxy.sh); keep the package's postinst from
+  # starting a system nginx on port 80, unless the machine already has a policy of its own.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# scripts/test.sh: do not start services while installing test dependencies\nexit 101\n' \
+      | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    created_policy=1
+    trap '$SUDO rm -f "$policy"' EXIT
+  fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  trap - EXIT
+  if [ -n "${created_policy:-}" ]; then $SUDO rm -f "$policy"; fi
 fi
 bash scripts/setup.sh
 exec .venv/bin/python -m pytest "$@"

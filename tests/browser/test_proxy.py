@@ -1,0 +1,332 @@
+"""The deployment in deploy/: nginx (Debian's) in front of two Streamlit replicas, all on loopback.
+
+Started exactly as a deployer starts them: ``deploy/run_app.sh PORT`` for each replica and
+``deploy/run_proxy.sh`` (which renders deploy/nginx/*.in with deploy/render_nginx.py and runs nginx without
+root, everything under a temporary run directory). Two tiny framing pages carry the same embed snippet: one
+served from an origin the proxy allows in ``frame-ancestors`` and one from an origin it does not.
+
+Shows: the security headers on pages, assets and errors; gzip and cache headers on static assets; the map
+drawn through the proxy over its websocket, with one browser's requests kept on one replica (the board pack
+download, held in that replica's memory, arrives); the allowed origin frames the app and the map draws in the
+frame, the other origin is refused by Chromium because of the CSP.
+"""
+from __future__ import annotations
+
+import gzip
+import http.server
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+START_TIMEOUT = 60.0
+EMBED_PATH = "/?embed=true&level=district"
+
+
+# --- the deployment ---------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return "(missing)"
+    return "\n".join(text[-lines:]) or "(empty)"
+
+
+class _FramingPage(http.server.BaseHTTPRequestHandler):
+    """Serves the embed snippet, the same bytes on every origin, so only the origin differs."""
+
+    html = b""
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(self.html)))
+        self.end_headers()
+        self.wfile.write(self.html)
+
+    def log_message(self, *args):
+        pass
+
+
+@dataclass
+class Deployment:
+    proxy_url: str
+    replica_urls: list[str]
+    allowed_origin: str
+    refused_origin: str
+    run_dir: Path
+    logs: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def access_log(self) -> Path:
+        return self.run_dir / "logs" / "access.log"
+
+    @property
+    def error_log(self) -> Path:
+        return self.run_dir / "logs" / "error.log"
+
+    @property
+    def csp(self) -> str:
+        return f"frame-ancestors 'self' {self.allowed_origin}"
+
+    def diagnostics(self) -> str:
+        parts = [f"--- nginx error log {self.error_log}:\n{_tail(self.error_log)}",
+                 f"--- nginx access log {self.access_log}:\n{_tail(self.access_log, 15)}"]
+        parts += [f"--- {name} {path}:\n{_tail(path, 15)}" for name, path in self.logs.items()]
+        return "\n".join(parts)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, what: str, diagnostics) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"{what} exited with {process.returncode}\n{diagnostics()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200 and response.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} not healthy at {url} after {START_TIMEOUT:.0f}s\n{diagnostics()}")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def deployment(built_database, tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("proxy-run")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    processes: list[subprocess.Popen] = []
+    servers: list[http.server.ThreadingHTTPServer] = []
+    env = {**os.environ, "PYTHON": sys.executable, "PYTHONUNBUFFERED": "1", "KENT_DB_PATH": str(built_database)}
+
+    # Two framing origins (localhost:A allowed, localhost:B not); the app is on 127.0.0.1, so both are
+    # cross-site, as kent.gov.uk is for the app's own host.
+    for _ in range(2):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FramingPage)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    allowed_origin, refused_origin = (f"http://localhost:{s.server_address[1]}" for s in servers)
+    proxy_port = _free_port()
+    proxy_url = f"http://127.0.0.1:{proxy_port}"
+    _FramingPage.html = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A council page</title></head>'
+        '<body><h1>A council page</h1>'
+        f'<iframe id="kle" src="{proxy_url}{EMBED_PATH}" title="Kent Locality Explorer" '
+        'width="1000" height="760" style="border:0"></iframe></body></html>').encode()
+
+    deployment = Deployment(proxy_url=proxy_url, replica_urls=[], allowed_origin=allowed_origin,
+                            refused_origin=refused_origin, run_dir=run_dir)
+    try:
+        for _ in range(2):
+            port = _free_port()
+            log_path = ARTIFACTS / f"proxy-replica-{port}.log"
+            deployment.logs[f"replica {port}"] = log_path
+            with open(log_path, "w", encoding="utf-8") as log:
+                processes.append(subprocess.Popen(["bash", "deploy/run_app.sh", str(port)], cwd=ROOT, env=env,
+                                                  stdout=log, stderr=subprocess.STDOUT))
+            deployment.replica_urls.append(f"http://127.0.0.1:{port}")
+        for url, process in zip(deployment.replica_urls, processes):
+            _wait_healthy(url, process, f"replica {url} (deploy/run_app.sh)", deployment.diagnostics)
+
+        proxy_log = ARTIFACTS / f"proxy-nginx-{proxy_port}.log"
+        deployment.logs["run_proxy.sh output"] = proxy_log
+        upstreams = [a for url in deployment.replica_urls for a in ("--upstream", url.removeprefix("http://"))]
+        with open(proxy_log, "w", encoding="utf-8") as log:
+            nginx = subprocess.Popen(
+                ["bash", "deploy/run_proxy.sh", *upstreams, "--frame-ancestor", allowed_origin],
+                cwd=ROOT, env={**env, "KLE_RUN_DIR": str(run_dir), "KLE_LISTEN": f"127.0.0.1:{proxy_port}"},
+                stdout=log, stderr=subprocess.STDOUT)
+        processes.append(nginx)
+        _wait_healthy(proxy_url, nginx, "nginx (deploy/run_proxy.sh)", deployment.diagnostics)
+        yield deployment
+    finally:
+        for process in reversed(processes):  # nginx first, then the replicas
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+def _get(url: str, gzip_ok: bool = False, data: bytes | None = None):
+    """(status, headers, raw body) without following redirects or decompressing."""
+    request = urllib.request.Request(url, data=data, headers={"Accept-Encoding": "gzip"} if gzip_ok else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def _js_bundle(deployment) -> str:
+    _, _, body = _get(deployment.proxy_url + "/")
+    match = re.search(r'src="\.?(/static/js/[^"]+\.js)"', body.decode())
+    assert match, f"no /static/js bundle named in the page:\n{body[-800:]!r}"
+    return match.group(1)
+
+
+# --- headers ----------------------------------------------------------------------------------------
+
+def test_security_headers_on_pages_assets_and_errors(deployment):
+    cases = {
+        "/": 200,
+        "/district?district=E07000105&embed=true": 200,
+        _js_bundle(deployment): 200,
+        "/app/static/vendor/leaflet/leaflet.js": 200,  # Streamlit sends its own nosniff here: must not double
+        "/_stcore/health": 200,
+        "/app/static/no-such-file.js": 404,  # an error from a replica
+    }
+    seen = {}
+    for path, status in cases.items():
+        got, headers, _ = _get(deployment.proxy_url + path)
+        seen[path] = (got, headers)
+    # An error nginx makes itself (body over client_max_body_size) must carry the headers too (`always`).
+    seen["POST 2 MB to /_stcore/health"] = _get(deployment.proxy_url + "/_stcore/health", data=b"x" * 2_000_000)[:2]
+    cases["POST 2 MB to /_stcore/health"] = 413
+
+    for path, (status, headers) in seen.items():
+        where = f"{path} -> {status}\n{headers}\n{deployment.diagnostics()}"
+        assert status == cases[path], where
+        assert headers.get_all("Content-Security-Policy") == [deployment.csp], where
+        assert headers.get_all("X-Content-Type-Options") == ["nosniff"], where
+        assert headers.get_all("Referrer-Policy") == ["strict-origin-when-cross-origin"], where
+        assert headers.get("X-Frame-Options") is None, where  # would contradict frame-ancestors
+
+
+def test_gzip_and_cache_headers_on_static_assets(deployment):
+    replica = deployment.replica_urls[0]
+    bundle = _js_bundle(deployment)
+
+    status, headers, body = _get(deployment.proxy_url + bundle, gzip_ok=True)
+    _, direct_headers, direct = _get(replica + bundle, gzip_ok=True)
+    where = f"{bundle}\n{headers}\n{deployment.diagnostics()}"
+    assert status == 200 and headers.get_content_type() == "application/javascript", where
+    assert direct_headers.get("Content-Encoding") is None  # Streamlit leaves its bundles to the proxy...
+    assert headers.get("Content-Encoding") == "gzip", where  # ...and nginx compresses them
+    assert "Accept-Encoding" in headers.get("Vary", ""), where
+    assert gzip.decompress(body) == direct and len(body) < len(direct) / 2, where
+    cache = headers.get("Cache-Control", "")
+    assert "max-age=31536000" in cache and "immutable" in cache, where
+
+    status, headers, body = _get(deployment.proxy_url + "/app/static/vendor/leaflet/leaflet.js", gzip_ok=True)
+    where = f"leaflet.js\n{headers}\n{deployment.diagnostics()}"
+    assert status == 200 and headers.get("Content-Encoding") == "gzip", where
+    assert gzip.decompress(body) == (ROOT / "static" / "vendor" / "leaflet" / "leaflet.js").read_bytes(), where
+    assert headers.get_all("Cache-Control") == ["public, max-age=86400"], where
+
+    status, headers, body = _get(deployment.proxy_url + "/", gzip_ok=True)
+    where = f"/\n{headers}\n{deployment.diagnostics()}"
+    assert status == 200 and headers.get("Content-Encoding") == "gzip", where
+    assert b"<html" in gzip.decompress(body), where
+    assert headers.get_all("Cache-Control") == ["no-cache"], where  # the page itself is never cached stale
+
+    # Not cached for long: an unknown bundle name (Streamlit answers with its page) and a missing file.
+    status, headers, _ = _get(deployment.proxy_url + "/static/js/no-such-bundle.js")
+    assert "immutable" not in headers.get("Cache-Control", ""), f"{status}\n{headers}"
+    status, headers, _ = _get(deployment.proxy_url + "/app/static/no-such-file.js")
+    assert status == 404 and headers.get("Cache-Control") is None, f"{status}\n{headers}"
+
+
+# --- through the proxy in Chromium --------------------------------------------------------------------
+
+def _access_lines(deployment) -> list[dict]:
+    pattern = re.compile(r'"(?P<method>\S+) (?P<path>\S+) [^"]*" (?P<status>\d+) \d+ upstream=(?P<upstream>\S+) '
+                         r'sticky=(?P<sticky>\S+)')
+    return [m.groupdict() for line in deployment.access_log.read_text().splitlines() if (m := pattern.search(line))]
+
+
+def test_district_page_works_through_the_proxy_on_one_replica(deployment, browser_page, wait_for_map,
+                                                                third_party_requests):
+    page = browser_page
+    page.goto(f"{deployment.proxy_url}/district?district=E07000114")
+    assert wait_for_map(page) == 23, deployment.diagnostics()  # Thanet's wards, drawn over the websocket
+    assert f"ws://127.0.0.1:{deployment.proxy_url.rsplit(':', 1)[1]}/_stcore/stream" in page.requested_urls
+    assert third_party_requests(page) == []
+
+    # The board pack is made by the session and held in that replica's memory (/media/...): it only
+    # arrives if the download request reaches the replica that holds the session.
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download the board pack (printable HTML)").click()
+    pack = download_info.value.path().read_text(encoding="utf-8")
+    assert "Margate Central" in pack and pack.count("<path") == 23
+
+    cookie = {c["name"]: c["value"] for c in page.context.cookies()}.get("kle_sticky")
+    assert cookie, f"no sticky-session cookie set by the proxy: {page.context.cookies()}"
+    # nginx logs the websocket when it ends: close the page, then wait for that line.
+    page.close()
+    deadline = time.monotonic() + 30
+    while not any(line["path"] == "/_stcore/stream" and line["sticky"] == cookie for line in _access_lines(deployment)):
+        if time.monotonic() > deadline:
+            pytest.fail(f"the websocket never appeared in the access log\n{deployment.diagnostics()}")
+        time.sleep(0.2)
+    mine = [line for line in _access_lines(deployment) if line["sticky"] == cookie]
+    websocket = [line for line in mine if line["path"] == "/_stcore/stream"]
+    media = [line for line in mine if line["path"].startswith("/media/")]
+    where = "\n".join(map(str, mine)) + "\n" + deployment.diagnostics()
+    assert websocket and all(line["status"] == "101" for line in websocket), where  # upgraded through nginx
+    assert media and all(line["status"] == "200" for line in media), where
+    assert len({line["upstream"] for line in mine}) == 1, f"one browser's requests went to several replicas:\n{where}"
+
+
+def test_an_allowed_origin_frames_the_app_and_another_origin_is_refused(deployment, chromium_browser, wait_for_map):
+    app_url = deployment.proxy_url + EMBED_PATH
+
+    # Allowed origin: the embed loads in the frame and its map draws (12 districts).
+    context = chromium_browser.new_context(viewport={"width": 1200, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(deployment.allowed_origin + "/")
+        frame = page.locator("#kle").element_handle().content_frame()
+        frame.wait_for_url(app_url)
+        assert wait_for_map(frame) == 12, deployment.diagnostics()  # a Frame has .locator like a Page
+        assert frame.title() == "Kent Locality Explorer"
+        assert frame.get_by_role("link", name="Open the full Kent Locality Explorer (new tab)").count() == 1
+    finally:
+        context.close()
+
+    # Refused origin: the same snippet. The response arrives (200, with the CSP) and Chromium blocks it.
+    context = chromium_browser.new_context(viewport={"width": 1200, "height": 900})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        websockets = []
+        page.on("websocket", lambda ws: websockets.append(ws.url))
+        refusal = lambda message: "frame-ancestors" in message.text  # noqa: E731
+        with page.expect_response(app_url) as response_info, page.expect_console_message(refusal) as message_info:
+            page.goto(deployment.refused_origin + "/")
+        response = response_info.value
+        assert response.status == 200 and response.headers["content-security-policy"] == deployment.csp
+        message = message_info.value.text
+        assert message.startswith(f"Framing '{deployment.proxy_url}/' violates") and "blocked" in message, message
+        frame = page.locator("#kle").element_handle().content_frame()
+        assert frame is not None and frame.url.startswith("chrome-error://"), frame and frame.url
+        assert frame.locator('[data-testid="stApp"]').count() == 0
+        assert frame.title() != "Kent Locality Explorer"
+        assert websockets == []  # the app never started a session
+    finally:
+        context.close()
