@@ -76,9 +76,12 @@ class Layer:
                  "geometry": json.loads(r.web_geojson)} for r in self.values.itertuples()]
 
     def map(self, selected_codes=(), overlays=()):
-        """The folium map of this layer."""
+        """The folium map of this layer, its boundaries the TopoJSON built for this level and district."""
         row = dict(self.indicator, rank_of=int(self.values.kent_areas_ranked.max() or 0))
-        return maps.choropleth(self.features, row, self.classification, selected_codes=selected_codes, overlays=overlays)
+        built = db.run("map_topology", level=self.level, district_code=self.district_code).iloc[0]
+        geometry = maps.MapGeometry(built.topojson, tuple(built.area_codes), (built.west, built.south, built.east, built.north))
+        return maps.choropleth(self.features, row, self.classification, selected_codes=selected_codes, overlays=overlays,
+                               geometry=geometry)
 
     def legend_html(self) -> str:
         """The HTML legend with class ranges as text."""
@@ -467,3 +470,21 @@ def gap_method_table(result: gap.GapResult) -> pd.DataFrame:
             for c, rho, expected in zip(checks.check_indicator, checks.spearman, checks.expected)],
         "Why": checks.why,
     })
+
+
+GAP_BROADBAND_CONTEXT = ("gigabit_pct_2021", "superfast_pct_2021", "below_uso_pct_2021")
+
+
+def gap_broadband_context(district_code: str | None) -> str:
+    """Ofcom's district coverage beside the broadband gap: one sentence, with vintage and source."""
+    parts = []
+    for indicator_id in GAP_BROADBAND_CONTEXT:
+        row = indicator(indicator_id)
+        values = layer(indicator_id, "district", None, "quantiles").values.set_index("area_code").value
+        label = row["label"][0].lower() + row["label"][1:]
+        if district_code:
+            parts.append(f"{label}: {format_value(values[district_code], row)}")
+        else:
+            parts.append(f"{label}: {format_value(values.min(), row)} to {format_value(values.max(), row)} across the 12 districts")
+    row = indicator(GAP_BROADBAND_CONTEXT[0])
+    return f"Broadband context ({row['vintage']}, by district, not part of the index): " + "; ".join(parts) + "."

@@ -40,6 +40,8 @@ cards[1].metric(f"Kent's worst {gap.WORST} that hold up", f"{len(persistent)} wa
 cards[2].metric("Weights (broadband/transport/services)", "/".join(map(str, weights.as_tuple())),
                 gap.PRESET_LABELS[weights.preset()], delta_color="off", delta_arrow="off")
 
+st.caption(explore.gap_broadband_context(view.district))
+
 st.subheader(f"The gap index across {place}'s wards")
 components.show_layer(explore.gap_layer(result, view.district), key=f"gap_map_{view.district}_{weights.as_tuple()}_{view.seed}",
                       table_expanded=False)

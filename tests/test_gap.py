@@ -215,3 +215,10 @@ def test_gap_index_is_a_layer_on_the_other_pages(built_database):
     assert not app.exception and not app.warning
     table = app.table[0].value
     assert len(table) == 255 and table.iloc[0]["Ward"] == gap.from_database(gap.Weights(5, 5, 5)).wards.ward_name.iloc[0]
+
+
+def test_ofcom_coverage_is_shown_as_context_beside_the_broadband_gap(built_database, sql):
+    gigabit = sql("select gigabit_pct_2021 from districts where district_code = 'E07000114'").gigabit_pct_2021[0]
+    sentence = explore.gap_broadband_context("E07000114")
+    assert f"gigabit-capable broadband available: {gigabit:.1f}%" in sentence and "Ofcom May 2021" in sentence
+    assert "across the 12 districts" in explore.gap_broadband_context(None)
