@@ -151,6 +151,8 @@ def read_gap_state() -> url_state.GapView:
     view = replace(view, embed=bool(st.context.is_embedded))
     for warning in warnings:
         st.warning(warning, icon=":material/warning:")
+    if view.embed:
+        st.html(EMBED_CSS)
     return view
 
 
