@@ -21,7 +21,8 @@ import shapely
 
 from geo import catalogue as indicator_catalogue
 from geo import gap
-from geo.boundaries import BRITISH_NATIONAL_GRID, SimplificationReport, geometry_json, simplify_coverage
+from geo.boundaries import (BRITISH_NATIONAL_GRID, SimplificationReport, WebCoverage, geometry_json, subset_topology,
+                            topology_json, web_coverage)
 from geo.config import KENT_CODE, KENT_NAME, database_path, data_dir as default_data_dir, spatial_extension_path
 from geo.db import read_sql
 from geo.inputs import Inputs, read_inputs
@@ -88,15 +89,16 @@ def _boundary_frames(inputs: Inputs) -> dict[str, gpd.GeoDataFrame]:
     }
 
 
-def _web_ready(frames: dict[str, gpd.GeoDataFrame], progress: Progress) -> tuple[dict[str, pd.DataFrame], list[SimplificationReport]]:
-    """Per level: full geometry as WKB, simplified GeoJSON for the browser, a label point, and area."""
-    tables, reports = {}, []
+def _web_ready(frames: dict[str, gpd.GeoDataFrame], progress: Progress) -> tuple[dict[str, pd.DataFrame], dict[str, WebCoverage]]:
+    """Per level: full geometry as WKB, web GeoJSON (the browser's TopoJSON decoded), a label point, and area."""
+    tables, coverages = {}, {}
     for level in ("district", "ward", "lsoa21", "lsoa11", "constituency"):
         frame = frames[level]
-        simplified, report = simplify_coverage(frame, level)
-        reports.append(report)
+        coverages[level] = web = web_coverage(frame, frame.columns[0], level)
+        report = web.report
         progress.detail(f"{level}: {report.areas} areas, {report.vertices_before:,} -> {report.vertices_after:,} vertices, "
                         f"GeoJSON {report.geojson_bytes_before / 1e3:,.0f} -> {report.geojson_bytes_after / 1e3:,.0f} KB, "
+                        f"TopoJSON {report.topojson_bytes / 1e3:,.0f} KB, "
                         f"Hausdorff median {report.hausdorff_median_m} m, max {report.hausdorff_max_m} m, "
                         f"overlap {report.overlap_area_m2} m², gaps {report.gap_area_m2} m²")
         label_points = shapely.point_on_surface(frame.geometry.values)
@@ -105,9 +107,25 @@ def _web_ready(frames: dict[str, gpd.GeoDataFrame], progress: Progress) -> tuple
         table["label_lon"] = shapely.get_x(label_points).round(6)
         table["label_lat"] = shapely.get_y(label_points).round(6)
         table["geometry_wkb"] = shapely.to_wkb(frame.geometry.values)
-        table["web_geojson"] = [geometry_json(g) for g in simplified]
+        table["web_geojson"] = [geometry_json(g) for g in web.geometries]
         tables[level] = table
-    return tables, reports
+    return tables, coverages
+
+
+def _map_topologies(frames: dict[str, gpd.GeoDataFrame], coverages: dict[str, WebCoverage]) -> pd.DataFrame:
+    """The TopoJSON each map sends: per map level, all of Kent (district_code null) and each district alone."""
+    rows = []
+    for map_level, level in (("district", "district"), ("ward", "ward"), ("lsoa", "lsoa21")):
+        frame, kent = frames[level], coverages[level].topology
+        for district_code, codes in [(None, frame[frame.columns[0]])] + list(frame.groupby("district_code")[frame.columns[0]]):
+            topology = kent if district_code is None else subset_topology(kent, codes)
+            west, south, east, north = topology["bbox"]
+            text = topology_json(topology)
+            rows.append({"level": map_level, "district_code": district_code,
+                         "area_codes": [g["id"] for g in topology["objects"]["areas"]["geometries"]],
+                         "west": west, "south": south, "east": east, "north": north,
+                         "topojson_bytes": len(text), "topojson": text})
+    return pd.DataFrame(rows)
 
 
 def _ward_fit(frames: dict[str, gpd.GeoDataFrame], lsoa_geography: pd.DataFrame) -> pd.DataFrame:
@@ -253,15 +271,19 @@ def _write(path: Path, inputs: Inputs, progress: Progress) -> list[Simplificatio
     catalogue_table = pd.DataFrame(catalogue).reset_index(drop=True)
     connection = _connect(path)
     try:
-        progress.stage("simplifying boundaries (coverage-preserving)")
+        progress.stage("web boundaries: shared arcs, simplified within 80 m, checked valid")
         frames = _boundary_frames(inputs)
-        boundary_tables, reports = _web_ready(frames, progress)
+        boundary_tables, coverages = _web_ready(frames, progress)
+        reports = [web.report for web in coverages.values()]
         for level, table in boundary_tables.items():
             name = {"lsoa21": "lsoa21_boundaries", "lsoa11": "lsoa11_boundaries"}.get(level, f"{level}_boundaries")
             connection.register("frame", table)
             connection.execute(f"create table {name} as select * exclude (geometry_wkb), "
                                f"ST_GeomFromWKB(geometry_wkb) as geometry from frame")
             connection.unregister("frame")
+        connection.register("frame", _map_topologies(frames, coverages))
+        connection.execute("create table map_topology as select * from frame order by level, district_code nulls first")
+        connection.unregister("frame")
 
         progress.stage("lookups and population")
         lookup = inputs["lsoa21_ward_lookup"]

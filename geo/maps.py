@@ -1,21 +1,26 @@
 """Choropleth maps: class breaks, palettes, folium maps that load only the app's own Leaflet, legends.
 
 No streamlit import here. Pages render the map with ``streamlit_folium.st_folium(choropleth(...))``
-and the legend with ``st.html(legend_html(...))``. Leaflet comes from static/vendor/leaflet/
-(scripts/setup_node.sh), never from a CDN.
+and the legend with ``st.html(legend_html(...))``. Leaflet and topojson-client come from static/vendor/
+(scripts/setup_node.sh), never from a CDN. Boundaries travel as TopoJSON (each shared edge once,
+quantised and delta-encoded, made by ``geo build``) and are decoded in the browser.
 """
 from __future__ import annotations
 
 import html
+import json
 import warnings
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Sequence
 
 import folium
 import numpy as np
+import shapely.geometry
 from branca.element import Element, MacroElement
+from folium.elements import JSCSSMixin
 from jinja2 import Template
 
+from geo import boundaries
 from geo.catalogue import NO_DATA, format_value, is_missing as _is_missing
 
 with warnings.catch_warnings():
@@ -31,6 +36,7 @@ LEAFLET_VERSION = "1.9.4"
 ASSET_BASE = "../../app/static/vendor/leaflet"
 LEAFLET_JS = [("leaflet", f"{ASSET_BASE}/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", f"{ASSET_BASE}/leaflet.css")]
+TOPOJSON_CLIENT_JS = ("topojson_client", "../../app/static/vendor/topojson-client/topojson-client.min.js")
 
 POLARITIES = ("higher_worse", "higher_better", "neutral")
 NO_DATA_HATCH_ID = "kle-nodata-hatch"
@@ -159,14 +165,22 @@ def class_colours(indicator: Mapping, classification: Classification) -> list[st
     return palette(classification.k, polarity)
 
 
-def _tooltip(feature: Mapping, indicator: Mapping, rank_of: int) -> str:
-    e = html.escape
+def _tooltip_row(feature: Mapping, indicator: Mapping) -> list:
+    """The escaped parts of an area's tooltip: name, value with unit, Kent rank (0 when unranked)."""
     rank = feature.get("rank")
-    parts = [f"<strong>{e(str(feature.get('area_name', '')))}</strong>",
-             f"{e(str(indicator['label']))}: {e(format_value(feature.get('value'), indicator, unit_style='full'))}"]
-    if rank is not None and not _is_missing(rank):
-        parts.append(f"Rank {int(rank)} of {rank_of}")
-    return "<br>".join(parts)
+    return [html.escape(str(feature.get("area_name", ""))),
+            html.escape(format_value(feature.get("value"), indicator, unit_style="full")),
+            0 if rank is None or _is_missing(rank) else int(rank)]
+
+
+def _script_safe(json_text: str) -> str:
+    """JSON text made safe inside a <script>: no character left that could close the tag or start markup."""
+    return json_text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _script_json(value) -> str:
+    """A value as compact JSON, safe inside a <script>."""
+    return _script_safe(json.dumps(value, separators=(",", ":")))
 
 
 class _OfflineMap(folium.Map):
@@ -214,29 +228,63 @@ def offline_map(**kwargs) -> folium.Map:
     return m
 
 
-def _bounds(geometries: Iterable[Mapping]) -> list[list[float]] | None:
-    xs: list[float] = []
-    ys: list[float] = []
+@dataclass(frozen=True)
+class MapGeometry:
+    """Areas' boundaries as the browser gets them: TopoJSON text, its areas' order and their extent."""
 
-    def walk(c):
-        if c and isinstance(c[0], (int, float)):
-            xs.append(c[0])
-            ys.append(c[1])
-        else:
-            for part in c:
-                walk(part)
+    topojson: str  # one GeometryCollection named "areas", geometry ids = area codes
+    area_codes: tuple[str, ...]
+    bounds: tuple[float, float, float, float]  # west, south, east, north
 
-    for g in geometries:
-        if not g:
-            continue
-        if g.get("type") == "GeometryCollection":
-            for sub in g.get("geometries", []):
-                walk(sub.get("coordinates", []))
-        else:
-            walk(g.get("coordinates", []))
-    if not xs:
-        return None
-    return [[min(ys), min(xs)], [max(ys), max(xs)]]
+    @classmethod
+    def from_features(cls, features: Sequence[Mapping]) -> "MapGeometry":
+        """Shared-arc geometry made now from the features' GeoJSON geometries (when none was built)."""
+        codes = [str(f["area_code"]) for f in features]
+        coverage = boundaries.cut_into_arcs(codes, [shapely.geometry.shape(f["geometry"]) for f in features])
+        topology = boundaries.encode_topology(codes, coverage.polygons, coverage.arcs)
+        return cls(boundaries.topology_json(topology), tuple(codes), tuple(topology["bbox"]))
+
+
+class _TopoJsonAreas(JSCSSMixin):
+    """The choropleth's areas: TopoJSON decoded by topojson-client, styled, with tooltips and a hover outline."""
+
+    default_js = [TOPOJSON_CLIENT_JS]
+    _template = Template("""
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function () {
+    var topology = {{ this.topojson }};
+    var rows = {{ this.rows }};  // per area, in the topology's order: name, value, Kent rank (0: none), style
+    var styles = {{ this.styles }}, highlight = {{ this.highlight }};
+    var label = {{ this.label }}, rankOf = {{ this.rank_of }};
+    var areas = topojson.feature(topology, topology.objects.areas);
+    areas.features.forEach(function (feature, i) {
+        var row = rows[i];
+        // area_code is what streamlit-folium hands back when an area is clicked
+        feature.properties = {area_code: feature.id, style: row[3], tip: "<strong>" + row[0] + "</strong><br>" +
+            label + ": " + row[1] + (row[2] ? "<br>Rank " + row[2] + " of " + rankOf : "")};
+    });
+    var layer = L.geoJson(areas, {
+        style: function (feature) { return styles[feature.properties.style]; },
+        onEachFeature: function (feature, path) {
+            path.bindTooltip(feature.properties.tip, {sticky: true, className: "kle-tip"});
+            path.on("mouseover", function () { path.setStyle(highlight); });
+            path.on("mouseout", function () { layer.resetStyle(path); });
+        }
+    });
+    return layer.addTo({{ this._parent.get_name() }});
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, geometry: MapGeometry, rows: list, styles: list, label: str, rank_of: int):
+        super().__init__()
+        self._name = "TopoJsonAreas"
+        self.topojson = _script_safe(geometry.topojson)
+        self.rows = _script_json(rows)
+        self.styles = _script_json(styles)
+        self.highlight = _script_json({"weight": 3, "color": _SELECTED_OUTLINE})
+        self.label = _script_json(html.escape(label))
+        self.rank_of = int(rank_of)
 
 
 _OVERLAYS = {
@@ -247,41 +295,42 @@ _OVERLAYS = {
 
 
 def choropleth(features: Sequence[Mapping], indicator: Mapping, classification: Classification,
-               selected_codes: Iterable[str] = (), overlays=()) -> folium.Map:
-    """Offline folium choropleth of features classed by ``classification`` (same order as the features)."""
+               selected_codes: Iterable[str] = (), overlays=(), geometry: MapGeometry | None = None) -> folium.Map:
+    """Offline folium choropleth of features classed by ``classification`` (same order as the features).
+
+    The boundaries sent are ``geometry`` (built TopoJSON of exactly these areas); without it, they are
+    made from the features' own GeoJSON geometries.
+    """
     if len(features) != len(classification.classes):
         raise ValueError(f"{len(features)} features but {len(classification.classes)} classified values")
+    geometry = geometry or MapGeometry.from_features(features)
+    by_code = {str(f["area_code"]): (f, cls) for f, cls in zip(features, classification.classes)}
+    if set(by_code) != set(geometry.area_codes):
+        raise ValueError(f"the map geometry has {len(geometry.area_codes)} areas, the features {len(by_code)} "
+                         "different ones")
     colours = class_colours(indicator, classification)
     selected = set(selected_codes)
     rank_of = int(indicator.get("rank_of") or sum(1 for f in features if not _is_missing(f.get("rank"))))
 
-    collection = {"type": "FeatureCollection", "features": []}
-    style_by_code: dict[str, dict] = {}
-    for f, cls in zip(features, classification.classes):
-        code = str(f["area_code"])
-        collection["features"].append({
-            "type": "Feature",
-            "geometry": f["geometry"],
-            "properties": {"area_code": code, "tip": _tooltip(f, indicator, rank_of)},
-        })
+    styles: list[dict] = []  # each distinct style once; rows refer to them by position
+    rows = []
+    for code in geometry.area_codes:
+        feature, cls = by_code[code]
         is_selected = code in selected
-        style_by_code[code] = {
+        style = {
             "fillColor": _NO_DATA_FILL if cls is None else colours[cls],
             "fillOpacity": 1 if cls is None else 0.85,
             "color": _SELECTED_OUTLINE if is_selected else _OUTLINE,
             "weight": 3 if is_selected else 0.7,
         }
+        if style not in styles:
+            styles.append(style)
+        rows.append(_tooltip_row(feature, indicator) + [styles.index(style)])
 
     m = offline_map(zoom_snap=0.25)
     if classification.has_missing:
         m.add_child(_NoDataHatch())
-    folium.GeoJson(
-        collection,
-        name=str(indicator["label"]),
-        style_function=lambda feat: style_by_code[feat["properties"]["area_code"]],
-        highlight_function=lambda feat: {"weight": 3, "color": _SELECTED_OUTLINE},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, class_name="kle-tip"),
-    ).add_to(m)
+    m.add_child(_TopoJsonAreas(geometry, rows, styles, str(indicator["label"]), rank_of))
 
     for name, points in dict(overlays).items():
         if name not in _OVERLAYS:
@@ -302,9 +351,8 @@ def choropleth(features: Sequence[Mapping], indicator: Mapping, classification: 
             tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, class_name="kle-tip"),
         ).add_to(m)
 
-    bounds = _bounds(f["geometry"] for f in features)
-    if bounds:
-        m.fit_bounds(bounds)
+    west, south, east, north = geometry.bounds
+    m.fit_bounds([[south, west], [north, east]])
     return m
 
 
