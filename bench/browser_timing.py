@@ -45,6 +45,16 @@ _DRAWN_AT = """([selector, expected]) => {
 _HAS_EXCEPTION = "() => !!document.querySelector('[data-testid=\"stException\"]')"
 
 
+@dataclass(frozen=True)
+class PageTiming:
+    """One page load: seconds to the drawn map and to the map's iframe (page clock), and the script run's span."""
+
+    drawn_s: float
+    iframe_seen_s: float
+    rerun_sent_s: float | None  # when the page asked for the script run (client-side clock, from goto)
+    script_run_s: float | None  # websocket: rerun request sent -> script_finished received (client-side clock)
+
+
 @dataclass
 class Server:
     """A running `streamlit run` of one script."""
@@ -97,22 +107,55 @@ def streamlit_server(script: str, log_dir: Path):
             process.wait(timeout=10)
 
 
+def _watch_script_run(page) -> dict:
+    """Record when the page asks for a script run and when the server says it finished (Streamlit protobufs)."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    span: dict[str, float] = {}
+
+    def sent(payload):
+        if "rerun" not in span and isinstance(payload, bytes):
+            message = BackMsg()
+            message.ParseFromString(payload)
+            if message.WhichOneof("type") == "rerun_script":
+                span["rerun"] = time.perf_counter()
+
+    def received(payload):
+        if "rerun" in span and "finished" not in span and isinstance(payload, bytes):
+            message = ForwardMsg()
+            message.ParseFromString(payload)
+            if message.WhichOneof("type") == "script_finished":
+                span["finished"] = time.perf_counter()
+
+    def on_websocket(websocket):
+        websocket.on("framesent", sent)
+        websocket.on("framereceived", received)
+
+    page.on("websocket", on_websocket)
+    return span
+
+
 async def time_to_drawn(browser, url: str, expected_paths: int, polling="raf",
-                        timeout_ms: float = DRAW_TIMEOUT_MS) -> tuple[float, float]:
-    """Seconds from navigation start to (map drawn, map iframe first seen), in a fresh context.
+                        timeout_ms: float = DRAW_TIMEOUT_MS) -> PageTiming:
+    """Open url in a fresh context and time it until the map is drawn.
 
     Raises if the map never draws or the page shows a Python exception.
     """
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         page = await context.new_page()
+        span = _watch_script_run(page)
+        opened = time.perf_counter()
         await page.goto(url, wait_until="commit")
         handle = await page.wait_for_function(_DRAWN_AT, arg=[FOLIUM_IFRAME, expected_paths], polling=polling,
                                               timeout=timeout_ms)
         drawn_ms, frame_ms = await handle.json_value()
         if await page.evaluate(_HAS_EXCEPTION):
             raise RuntimeError(f"{url}: the page shows a Python exception")
-        return drawn_ms / 1000, frame_ms / 1000
+        rerun_sent = span["rerun"] - opened if "rerun" in span else None
+        script_run = span["finished"] - span["rerun"] if "finished" in span else None
+        return PageTiming(drawn_ms / 1000, frame_ms / 1000, rerun_sent, script_run)
     finally:
         await context.close()
 
@@ -123,7 +166,7 @@ async def _launch(playwright):
     return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-async def _sequential(pages: list[tuple[str, str, int]], repeat: int) -> dict[str, list[tuple[float, float]]]:
+async def _sequential(pages: list[tuple[str, str, int]], repeat: int) -> dict[str, list[PageTiming]]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -131,7 +174,7 @@ async def _sequential(pages: list[tuple[str, str, int]], repeat: int) -> dict[st
         try:
             for _, url, expected in pages:  # warm: each page once before timing
                 await time_to_drawn(browser, url, expected)
-            times: dict[str, list[tuple[float, float]]] = {name: [] for name, _, _ in pages}
+            times: dict[str, list[PageTiming]] = {name: [] for name, _, _ in pages}
             for _ in range(repeat):  # interleaved, so drift on a busy machine hits every page alike
                 for name, url, expected in pages:
                     times[name].append(await time_to_drawn(browser, url, expected))
@@ -140,8 +183,8 @@ async def _sequential(pages: list[tuple[str, str, int]], repeat: int) -> dict[st
             await browser.close()
 
 
-def page_load_times(pages: list[tuple[str, str, int]], repeat: int) -> dict[str, list[tuple[float, float]]]:
-    """For (name, url, expected paths) pages: `repeat` (drawn, iframe seen) times each, after one warm-up load each."""
+def page_load_times(pages: list[tuple[str, str, int]], repeat: int) -> dict[str, list[PageTiming]]:
+    """For (name, url, expected paths) pages: `repeat` timings each, after one warm-up load each."""
     return asyncio.run(_sequential(pages, repeat))
 
 
@@ -165,7 +208,7 @@ async def _concurrent(bursts: dict[str, list[tuple[str, int]]], rounds: int) -> 
                             first_line = (str(outcome).splitlines() or [""])[0][:200]
                             results[name]["errors"].append(f"{url}: {type(outcome).__name__}: {first_line}")
                         else:
-                            results[name]["times"].append(outcome[0])
+                            results[name]["times"].append(outcome)
             return results
         finally:
             await browser.close()
@@ -175,6 +218,6 @@ def concurrent_sessions(bursts: dict[str, list[tuple[str, int]]], rounds: int = 
     """For each name, open all its (url, expected paths) at once, each in its own context of one chromium.
 
     Every distinct page is loaded once first (warm server); then `rounds` bursts per name are timed.
-    Returns {name: {"times": [seconds per drawn session], "errors": [what went wrong]}}.
+    Returns {name: {"times": [PageTiming per drawn session], "errors": [what went wrong]}}.
     """
     return asyncio.run(_concurrent(bursts, rounds))
