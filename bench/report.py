@@ -19,7 +19,6 @@ class Figure:
     baseline: list[float] | None = None
     statistic: str = "median"  # what the goal and the ratio compare: median | p50 | p95 | max
     goal: float | None = None  # in `unit`
-    note: str = ""
     details: dict = field(default_factory=dict)
 
     def value(self, samples: list[float] | None) -> float | None:
@@ -106,7 +105,7 @@ def rows(figures: list[Figure]) -> list[list[str]]:
     """Table rows: measure, app, baseline, app ÷ baseline, goal, result."""
     out = []
     for f in figures:
-        ratio = f"{f.ratio:.2f}×" if f.ratio is not None else ""
+        ratio = "" if f.ratio is None else f"{f.ratio:.2f}×" if f.ratio >= 0.1 else f"{f.ratio:.2g}×"
         out.append([f.measure, describe(f, f.app), describe(f, f.baseline), ratio, _goal(f), f.verdict])
     return out
 

@@ -64,8 +64,8 @@ def payload_figures() -> list[Figure]:
         figures.append(Figure(
             section, f"{names[level]} ({_area_count(level)}): JSON sent", "kB",
             [sizes["app_bytes"]], [sizes["baseline_bytes"]], statistic="max", goal=goals.get(level),
-            note=f"gzip would be {sizes['app_gzip_bytes'] / 1e3:,.1f} kB (baseline {sizes['baseline_gzip_bytes'] / 1e3:,.1f} kB)",
-            details=sizes))
+            details=dict(sizes, notes=[f"{names[level]}: gzip would make the payload {sizes['app_gzip_bytes'] / 1e3:,.1f} kB "
+                                       f"(baseline {sizes['baseline_gzip_bytes'] / 1e3:,.1f} kB)."])))
     return figures
 
 
@@ -92,10 +92,16 @@ def page_figures(app_url: str, baseline_url: str, repeat: int) -> list[Figure]:
         rerun_sent = [t.rerun_sent_s for t in app if t.rerun_sent_s is not None]
         script_run = (f"the browser asked for the script run at {statistics.median(rerun_sent):.2f} s, the run took "
                       f"{statistics.median(script_runs):.2f} s, " if script_runs and rerun_sent else "")
+        split = (f"{name}: in the app, {script_run}the map's iframe appeared at {iframe_seen:.2f} s; "
+                 "the rest is the iframe loading Leaflet and drawing (medians).")
         figures.append(Figure(section, name, "s", [t.drawn_s for t in app], [t.drawn_s for t in baseline], goal=goal,
-                              note=f"in the app, {script_run}the map's iframe appeared at {iframe_seen:.2f} s; "
-                                   "the rest is the iframe loading Leaflet and drawing (medians)",
-                              details={"app": [asdict(t) for t in app], "baseline": [asdict(t) for t in baseline]}))
+                              details={"app": [asdict(t) for t in app], "baseline": [asdict(t) for t in baseline],
+                                       "notes": [split]}))
+    district = figures[1]
+    district.details["notes"].append(
+        f"Calibration: the baseline's one-district page is a bare Streamlit page drawing {district_wards} polygons, which "
+        f"took about {BARE_PAGE_REFERENCE_S} s when the goals were set; in this run it took "
+        f"{district.baseline_value:.2f} s ({district.baseline_value / BARE_PAGE_REFERENCE_S:.1f}× that).")
     return figures
 
 
@@ -114,14 +120,16 @@ def build_figures(repeat: int) -> list[Figure]:
                    server_timing.build_times(repeat), goal=GOALS["build_s"])]
 
 
-def query_figures(repeat: int) -> tuple[list[Figure], list[str]]:
+def query_figures(repeat: int) -> list[Figure]:
     """The slowest named queries uncached (baseline) vs through geo.db's cache (app)."""
     results, skipped = server_timing.query_times(repeat)
     results.sort(key=lambda r: sorted(r["uncached"])[len(r["uncached"]) // 2], reverse=True)
     section = f"Slowest queries in queries/ (top {TOP_QUERIES} of {len(results)} query x parameter cases; app = cached)"
     figures = [Figure(section, f"{r['query']}.sql ({r['parameters'] or 'no parameters'})", "ms", r["cached"], r["uncached"])
                for r in results[:TOP_QUERIES]]
-    return figures, skipped
+    if figures and skipped:
+        figures[0].details["notes"] = [f"Queries not timed: {', '.join(skipped)}."]
+    return figures
 
 
 def session_figures(app_url: str, baseline_url: str, sessions: int, rounds: int) -> list[Figure]:
@@ -148,7 +156,8 @@ def session_figures(app_url: str, baseline_url: str, sessions: int, rounds: int)
         Figure(section, "Server script run within that (rerun request -> finished), p95", "s",
                script_runs(app["times"]), script_runs(baseline["times"]), statistic="p95"),
         Figure(section, "Sessions that failed to draw or showed an error", "count", [len(app["errors"])],
-               [len(baseline["errors"])], statistic="max", goal=GOALS["session_errors"], details={"errors": errors}),
+               [len(baseline["errors"])], statistic="max", goal=GOALS["session_errors"],
+               details={"notes": [f"Session error: {e}" for e in errors]}),
     ]
 
 
@@ -226,39 +235,37 @@ def main(argv: list[str] | None = None) -> int:
     env = environment()
     by_section: dict[str, list[Figure]] = {}
     notes: list[str] = []
+    failures: list[str] = []
     wanted = arguments.only
 
+    def attempt(section: str, measure) -> None:
+        """Run one section; a failure is reported and the other sections still run."""
+        _log(f"{section} ...")
+        try:
+            by_section[section] = measure()
+        except Exception as error:  # noqa: BLE001 - one broken section must not hide the others' figures
+            failures.append(f"{section}: {type(error).__name__}: {str(error).strip()[:400]}")
+            _log(f"{section} FAILED: {failures[-1]}")
+
     if "payload" in wanted:
-        _log("map payload per level")
-        by_section["payload"] = payload_figures()
-        notes += [f"{f.measure}: {f.note}." for f in by_section["payload"]]
+        attempt("payload", payload_figures)
     if {"pages", "sessions"} & set(wanted):
         logs = arguments.out / "logs"
         with browser_timing.streamlit_server(APP_SCRIPT, logs) as app, \
                 browser_timing.streamlit_server(BASELINE_SCRIPT, logs) as baseline:
             if "pages" in wanted:
-                _log(f"page opened -> map drawn, {arguments.repeat} runs per page")
-                by_section["pages"] = page_figures(app.url, baseline.url, arguments.repeat)
-                notes += [f"{f.measure}: {f.note}." for f in by_section["pages"]]
-                district = next(f for f in by_section["pages"] if f.measure.startswith("One district"))
-                notes.append(f"Calibration: the baseline's one-district page is a bare Streamlit page drawing "
-                             f"{_area_count('ward', EXAMPLE_DISTRICT)} polygons, which took about {BARE_PAGE_REFERENCE_S} s "
-                             f"when the goals were set; in this run it took {district.baseline_value:.2f} s "
-                             f"({district.baseline_value / BARE_PAGE_REFERENCE_S:.1f}× that).")
+                attempt("pages", lambda: page_figures(app.url, baseline.url, arguments.repeat))
             if "sessions" in wanted:
-                _log(f"{arguments.sessions} concurrent sessions, {arguments.rounds} burst(s)")
-                by_section["sessions"] = session_figures(app.url, baseline.url, arguments.sessions, arguments.rounds)
-                notes += [f"Session error: {e}" for e in by_section["sessions"][-1].details["errors"]]
+                attempt("sessions", lambda: session_figures(app.url, baseline.url, arguments.sessions, arguments.rounds))
     if "switch" in wanted:
-        _log(f"layer switch, {arguments.repeat} passes")
-        by_section["switch"] = switch_figures(arguments.repeat)
+        attempt("switch", lambda: switch_figures(arguments.repeat))
     if "queries" in wanted:
-        _log("named queries")
-        by_section["queries"], skipped = query_figures(max(arguments.repeat, 3))
-        notes += [f"Query not timed: {s}." for s in skipped]
+        attempt("queries", lambda: query_figures(max(arguments.repeat, 3)))
     if "build" in wanted:
-        _log(f"geo build, {arguments.builds} runs")
-        by_section["build"] = build_figures(arguments.builds)
+        attempt("build", lambda: build_figures(arguments.builds))
+    for section in SECTIONS:
+        for figure in by_section.get(section, []):
+            notes += figure.details.get("notes", [])
     env["load_end"] = [round(x, 1) for x in os.getloadavg()]
 
     figures = [f for section in SECTIONS for f in by_section.get(section, [])]
@@ -272,13 +279,15 @@ def main(argv: list[str] | None = None) -> int:
     print(_describe_run(env, arguments))
     if misses:
         print("Goals missed: " + "; ".join(misses))
-    markdown = markdown_section(figures, env, arguments, notes)
+    for failure in failures:
+        print(f"SECTION FAILED: {failure}")
+    markdown = markdown_section(figures, env, arguments, notes + [f"Section failed: {f}" for f in failures])
     if arguments.markdown:
         print("\n" + markdown)
 
     out = arguments.out
     out.mkdir(parents=True, exist_ok=True)
-    record = {"environment": env, "arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(arguments).items()},
+    record = {"environment": env, "failures": failures, "arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(arguments).items()},
               "figures": as_json(figures), "notes": notes}
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     (out / f"bench-{stamp}.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
@@ -286,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     (out / "latest.md").write_text(markdown + "\n", encoding="utf-8")
     (out / "latest.txt").write_text(table + "\n", encoding="utf-8")
     _log(f"written to {out}/ (latest.txt, latest.md, latest.json)")
-    return 0
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
