@@ -7,9 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
+import shapely
+import shapely.geometry
+import streamlit_folium
 
+from geo import boundaries, catalogue, explore
 from geo.build import build
 from geo.config import REPO_ROOT
 from geo.validate import DataError
@@ -110,9 +115,120 @@ def test_web_geometry_keeps_neighbours_edge_to_edge(sql):
         assert bool(report.coverage_valid[level]), level
         assert report.overlap_area_m2[level] == 0
         assert report.gap_area_m2[level] == 0
+        assert report.hausdorff_max_m[level] <= 100
         assert report.geojson_bytes_after[level] < report.geojson_bytes_before[level] / 2
+        assert report.topojson_bytes[level] < report.geojson_bytes_after[level] / 2  # shared edges sent once
     geometry = json.loads(sql("select web_geojson from ward_boundaries limit 1").web_geojson[0])
     assert geometry["type"] in ("Polygon", "MultiPolygon")
+
+
+# ------------------------------------------------------------------ web boundaries and map payloads
+
+MAP_LEVELS = {"district": ("district_boundaries", "district_code"), "ward": ("ward_boundaries", "ward_code"),
+              "lsoa": ("lsoa21_boundaries", "lsoa_code")}
+
+
+def _kent_map_shapes(sql, level):
+    """(source shapes, shapes the browser decodes from the all-Kent map), by area code."""
+    table, key = MAP_LEVELS[level]
+    source = sql(f"select {key} as code, ST_AsWKB(geometry) as wkb from {table}")
+    source_shapes = dict(zip(source.code, shapely.from_wkb(source.wkb.map(bytes))))
+    topology = json.loads(sql("select topojson from map_topology where level = ? and district_code is null", [level]).topojson[0])
+    return source_shapes, boundaries.decode_topology(topology)
+
+
+def _in_metres(shapes):
+    return gpd.GeoSeries(list(shapes), crs="EPSG:4326").to_crs("EPSG:27700").values
+
+
+@pytest.mark.parametrize("level", ["district", "ward", "lsoa"])
+def test_every_map_boundary_is_within_100_m_of_the_source_without_gaps_or_overlaps(sql, level):
+    """Measured on what the browser decodes (simplification and quantisation together), not on a report."""
+    source, decoded = _kent_map_shapes(sql, level)
+    assert set(decoded) == set(source)
+    codes = sorted(source)
+    metric_source, metric_decoded = _in_metres(source[c] for c in codes), _in_metres(decoded[c] for c in codes)
+    hausdorff = shapely.hausdorff_distance(metric_source, metric_decoded)
+    assert hausdorff.max() <= 100, codes[int(hausdorff.argmax())]
+    assert shapely.is_valid(metric_decoded).all()
+    assert shapely.coverage_is_valid(metric_decoded)  # no overlaps; shared edges match exactly
+
+    def enclosed_gaps(shapes):  # holes in the union that no area covers
+        return sum(shapely.Polygon(r).area for part in shapely.get_parts(shapely.union_all(shapes)) for r in part.interiors)
+    assert enclosed_gaps(metric_decoded) <= enclosed_gaps(metric_source) + 1  # m², rounding only
+    assert abs(shapely.area(metric_decoded).sum() / shapely.area(metric_source).sum() - 1) < 0.002
+
+
+def test_central_harbour_keeps_its_harbour_arm(sql):
+    """The ward whose thin harbour arm area-based simplification cut off (570 m away) stays within 100 m."""
+    source, decoded = _kent_map_shapes(sql, "ward")
+    code = sql("select ward_code from wards where ward_name = 'Central Harbour'").ward_code[0]
+    assert shapely.hausdorff_distance(*_in_metres([source[code], decoded[code]])) <= 100
+
+
+def test_web_geojson_is_what_the_browser_decodes(sql):
+    _, decoded = _kent_map_shapes(sql, "ward")
+    web = sql("select ward_code, web_geojson from ward_boundaries")
+    for code, text in zip(web.ward_code, web.web_geojson):
+        assert shapely.equals_exact(shapely.geometry.shape(json.loads(text)), decoded[code], tolerance=1e-9), code
+
+
+def test_topojson_client_decodes_the_same_shapes_as_the_python_decoder(sql):
+    """The browser's decoder (npm topojson-client, run in node) and the one the measures use agree."""
+    topojson = sql("select topojson from map_topology where level = 'ward' and district_code = 'E07000114'").topojson[0]
+    script = ("const t = require('topojson-client'); let s = ''; process.stdin.on('data', d => s += d);"
+              "process.stdin.on('end', () => { const o = JSON.parse(s); "
+              "process.stdout.write(JSON.stringify(t.feature(o, o.objects.areas))); });")
+    decoded = subprocess.run(["node", "-e", script], input=topojson, capture_output=True, text=True, check=True,
+                             cwd=REPO_ROOT).stdout
+    in_browser = {f["id"]: shapely.geometry.shape(f["geometry"]) for f in json.loads(decoded)["features"]}
+    in_python = boundaries.decode_topology(json.loads(topojson))
+    assert list(in_browser) == list(in_python) and len(in_browser) == 23
+    for code, shape in in_python.items():
+        assert shapely.equals_exact(in_browser[code], shape, tolerance=1e-9), code
+
+
+@pytest.mark.parametrize("level", ["district", "ward", "lsoa"])
+def test_a_district_map_sends_only_its_own_areas_with_the_same_shapes(sql, level):
+    table, key = MAP_LEVELS[level]
+    members = sql(f"select district_code, list(distinct {key}) as codes from {table} group by district_code")
+    maps_by_district = sql("select district_code, area_codes, topojson from map_topology where level = ? "
+                           "and district_code is not null", [level]).set_index("district_code")
+    _, kent = _kent_map_shapes(sql, level)
+    assert len(maps_by_district) == 12
+    for district_code, codes in zip(members.district_code, members.codes):
+        topology = json.loads(maps_by_district.topojson[district_code])
+        decoded = boundaries.decode_topology(topology)
+        assert sorted(decoded) == sorted(codes) == sorted(maps_by_district.area_codes[district_code])
+        assert all(shapely.equals_exact(decoded[c], kent[c], tolerance=1e-9) for c in codes)
+
+
+def _sent_to_browser(m, monkeypatch) -> dict:
+    """The arguments streamlit-folium hands its browser component for this map (what goes over the websocket)."""
+    sent = {}
+    monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kwargs: sent.update(kwargs))
+    streamlit_folium.st_folium(m, key="payload", returned_objects=["last_active_drawing"])
+    return {k: v for k, v in sent.items() if k != "on_change"}
+
+
+@pytest.mark.parametrize("level, budget", [("ward", 200_000), ("lsoa", 500_000)])
+def test_full_kent_map_payload_fits_its_budget(built_database, monkeypatch, level, budget):
+    """Issue 5: ward map payload <= 200 KB, LSOA map <= 500 KB, for the indicator with the longest label."""
+    longest = max(catalogue.load().itertuples(), key=lambda row: len(row.label)).Index
+    layer = explore.layer(longest, level, None, "quantiles")
+    assert len(layer.values) == {"ward": 255, "lsoa": 938}[level]
+    payload = _sent_to_browser(layer.map(), monkeypatch)
+    size = len(json.dumps(payload))
+    geometry = explore.db.run("map_topology", level=level, district_code=None).topojson[0]
+    print(f"{level}: {size:,} bytes sent for {longest}, of which geometry {len(geometry):,}")
+    assert size <= budget
+    assert geometry in payload["script"]  # the geometry is the TopoJSON as built, nothing re-encoded
+
+
+def test_a_district_map_payload_is_a_fraction_of_kents(built_database, monkeypatch):
+    thanet = len(json.dumps(_sent_to_browser(explore.layer("imd_score", "ward", "E07000114", "quantiles").map(), monkeypatch)))
+    kent = len(json.dumps(_sent_to_browser(explore.layer("imd_score", "ward", None, "quantiles").map(), monkeypatch)))
+    assert thanet < kent / 8
 
 
 def test_source_files_are_recorded_with_checksums(sql):

@@ -4,8 +4,10 @@ import math
 import re
 
 import pytest
+import shapely
+import shapely.geometry
 
-from geo import maps
+from geo import boundaries, maps
 
 SYNTHETIC_VALUES = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]
 SYNTHETIC_INDICATOR = {"label": "Synthetic indicator", "unit": "% of residents", "polarity": "higher_worse",
@@ -29,6 +31,12 @@ def synthetic_features(values, names=None):
 def map_script(m):
     """The map's rendered HTML/JS, as folium writes it."""
     return m.get_root().render()
+
+
+def drawn_areas(m):
+    """What the browser builds the areas from: the topology, and per area its tooltip parts and style."""
+    element = next(ch for ch in m._children.values() if isinstance(ch, maps._TopoJsonAreas))
+    return json.loads(element.topojson), json.loads(element.rows), json.loads(element.styles)
 
 
 @pytest.mark.parametrize("scheme, bins", [
@@ -113,25 +121,54 @@ def test_tooltip_escapes_names():
     c = maps.classify(values, "quantiles", k=2)
     features = synthetic_features(values, names=[NASTY_NAME, "Synthetic plain"])
     stations = [{"name": "<img src=x onerror=alert(2)>", "lon": 0.5, "lat": 51.0}]
-    m = maps.choropleth(features, SYNTHETIC_INDICATOR, c, overlays={"rail_stations": stations})
+    m = maps.choropleth(features, {**SYNTHETIC_INDICATOR, "label": "Synthetic <b>label</b>"}, c,
+                        overlays={"rail_stations": stations})
     out = map_script(m)
     assert "<script>alert(1)" not in out
-    assert "<img src=x" not in out
-    geojson = next(ch for ch in m._children.values() if isinstance(ch, __import__("folium").GeoJson))
-    tips = [f["properties"]["tip"] for f in geojson.data["features"]]
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Sons" in tips[0]
-    assert "7.0% of residents" in tips[1]
-    assert "Rank 2 of 2" in tips[0] and "Rank 1 of 2" in tips[1]
+    assert "<img src=x" not in out and "<b>label" not in out
+    _, rows, _ = drawn_areas(m)
+    assert rows[0][:3] == ["&lt;script&gt;alert(1)&lt;/script&gt; &amp; Sons", "5.0% of residents", 2]
+    assert rows[1][:3] == ["Synthetic plain", "7.0% of residents", 1]
+    assert "Synthetic \\u0026lt;b\\u0026gt;label" in out  # escaped, then kept out of the markup
 
 
-def test_feature_properties_are_minimal_and_carry_area_code():
+def test_script_data_cannot_close_the_script_tag():
+    c = maps.classify([1.0], "quantiles", k=1)
+    out = map_script(maps.choropleth(synthetic_features([1.0], names=["</script><script>alert(3)"]), SYNTHETIC_INDICATOR, c))
+    assert "alert(3)" in out and "</script><script>alert(3)" not in out
+    assert out.count("</script>") == out.count("<script")
+
+
+def test_areas_carry_their_codes_and_share_styles():
     values = [1.0, 2.0, 3.0]
     c = maps.classify(values, "equal_interval", k=3)
     m = maps.choropleth(synthetic_features(values), SYNTHETIC_INDICATOR, c, selected_codes=["SYN001"])
-    geojson = next(ch for ch in m._children.values() if isinstance(ch, __import__("folium").GeoJson))
-    for f in geojson.data["features"]:
-        assert set(f["properties"]) == {"area_code", "tip"}
-    assert [f["properties"]["area_code"] for f in geojson.data["features"]] == ["SYN000", "SYN001", "SYN002"]
+    topology, rows, styles = drawn_areas(m)
+    geometries = topology["objects"]["areas"]["geometries"]
+    assert [g["id"] for g in geometries] == ["SYN000", "SYN001", "SYN002"]
+    assert [len(row) for row in rows] == [4, 4, 4]  # name, value, rank, style: nothing else per area
+    selected = styles[rows[1][3]]
+    assert selected["color"] == "#000000" and selected["weight"] == 3
+    assert styles[rows[0][3]]["weight"] == 0.7
+
+
+def test_shared_edges_are_sent_once():
+    """Two squares side by side: GeoJSON would send their common side twice; here it is one arc used both ways."""
+    c = maps.classify([1.0, 2.0], "quantiles", k=2)
+    features = [{"area_code": f"SYN{i}", "area_name": f"Synthetic {i}", "value": float(i), "rank": None,
+                 "geometry": synthetic_square(0.5 + i * 0.01, 51.0)} for i in range(2)]
+    topology, _, _ = drawn_areas(maps.choropleth(features, SYNTHETIC_INDICATOR, c))
+    first, second = (g["arcs"][0] for g in topology["objects"]["areas"]["geometries"])
+    shared = {a if a >= 0 else ~a for a in first} & {a if a >= 0 else ~a for a in second}
+    assert len(shared) == 1 and len(topology["arcs"]) == 3
+
+
+def test_features_and_built_geometry_must_be_the_same_areas():
+    c = maps.classify([1.0, 2.0], "quantiles", k=2)
+    features = synthetic_features([1.0, 2.0])
+    geometry = maps.MapGeometry.from_features(features[:1])
+    with pytest.raises(ValueError, match="different"):
+        maps.choropleth(features, SYNTHETIC_INDICATOR, c, geometry=geometry)
 
 
 def test_map_references_only_local_leaflet():
@@ -141,6 +178,7 @@ def test_map_references_only_local_leaflet():
     assert m.default_js == [("leaflet", maps.ASSET_BASE + "/leaflet.js")]
     assert m.default_css == [("leaflet_css", maps.ASSET_BASE + "/leaflet.css")]
     out = map_script(m)
+    assert '<script src="../../app/static/vendor/topojson-client/topojson-client.min.js">' in out
     assert not re.findall(r"https?://(?!leafletjs\.com)[^\s\"'<>]+\.(?:js|css)", out)
     assert "tile_layer" not in out  # no basemap tiles by default
 
@@ -166,13 +204,16 @@ def test_legend_shows_ranges_as_text_with_caption():
     assert "<script>" not in escaped and "&lt;script&gt;" in escaped
 
 
-def test_payload_keeps_coordinates_as_given():
+def test_coordinates_arrive_within_the_grid_step():
+    """Quantisation moves a point by at most half a grid step (4 by 3 millionths of a degree)."""
     values = [1.0]
     c = maps.classify(values, "quantiles", k=1)
     features = synthetic_features(values)
-    m = maps.choropleth(features, SYNTHETIC_INDICATOR, c)
-    geojson = next(ch for ch in m._children.values() if isinstance(ch, __import__("folium").GeoJson))
-    assert json.dumps(geojson.data["features"][0]["geometry"]) == json.dumps(features[0]["geometry"])
+    topology, _, _ = drawn_areas(maps.choropleth(features, SYNTHETIC_INDICATOR, c))
+    decoded = boundaries.decode_topology(topology)["SYN000"]
+    given = shapely.geometry.shape(features[0]["geometry"])
+    assert shapely.hausdorff_distance(decoded, given) <= 2.5e-6
+    assert decoded.is_valid
 
 
 def test_maps_module_does_not_import_streamlit():
