@@ -57,6 +57,7 @@ def read_sql(name: str) -> str:
 _connection_lock = threading.Lock()
 _connection: tuple[tuple, "ReadOnlyDatabase"] | None = None
 CATALOG = "kent"  # the name the database file is attached under
+USE_CATALOG = f"USE {CATALOG}"
 
 
 def _file_identity(path: Path) -> tuple:
@@ -75,20 +76,23 @@ class ReadOnlyDatabase:
 
     def __init__(self, path: Path):
         self._connection = duckdb.connect(":memory:")
-        self._connection.execute(f"LOAD '{spatial_extension_path()}'")
-        self._connection.execute(f"ATTACH '{_sql_string(path)}' AS {CATALOG} (READ_ONLY)")
-        self._connection.execute(f"USE {CATALOG}")
-        self._connection.execute("SET enable_external_access = false")
-        self._connection.execute("SET lock_configuration = true")
+        for statement in setup_statements(path):
+            self._connection.execute(statement)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for one thread, reading the attached file."""
         cursor = self._connection.cursor()
-        cursor.execute(f"USE {CATALOG}")  # cursors start in the in-memory catalog
+        cursor.execute(USE_CATALOG)  # cursors start in the in-memory catalog
         return cursor
 
     def __getattr__(self, name):
         return getattr(self._connection, name)
+
+
+def setup_statements(path: Path) -> list[str]:
+    """The fixed statements that open a database file (the only SQL here not read from queries/)."""
+    return [f"LOAD '{_sql_string(spatial_extension_path())}'", f"ATTACH '{_sql_string(path)}' AS {CATALOG} (READ_ONLY)",
+            USE_CATALOG, "SET enable_external_access = false", "SET lock_configuration = true"]
 
 
 def _sql_string(path: Path) -> str:

@@ -47,6 +47,13 @@ def _short(text: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _code(text: str) -> str:
+    """User text for a warning: shortened, as an inline code span, so Streamlit's markdown shows it
+    literally (no HTML, links, images, colours or icons made from it)."""
+    shown = "".join(c if c.isprintable() else "\ufffd" for c in _short(text)).replace("`", "'")
+    return f"`{shown}`"
+
+
 def parse(params: Mapping[str, object], *, districts: Iterable[str], wards: Iterable[str], layers: Iterable[str],
           default: ViewState = ViewState()) -> tuple[ViewState, list[str]]:
     """Validate URL parameters against the known codes and catalogue; return the state and warnings."""
@@ -59,7 +66,7 @@ def parse(params: Mapping[str, object], *, districts: Iterable[str], wards: Iter
         if code in districts:
             state = replace(state, district=code)
         else:
-            warnings.append(f"Unknown district {_short(code)!r}: use a Kent district code such as E07000114 (Thanet).")
+            warnings.append(f"Unknown district {_code(code)}: use a Kent district code such as E07000114 (Thanet).")
 
     if "ward" in params and _first(params["ward"]):
         chosen, bad = [], []
@@ -70,7 +77,7 @@ def parse(params: Mapping[str, object], *, districts: Iterable[str], wards: Iter
             elif code and code not in chosen:
                 bad.append(code)
         if bad:
-            warnings.append(f"Ignored unknown ward code(s): {', '.join(_short(b) for b in bad[:3])}"
+            warnings.append(f"Ignored unknown ward code(s): {', '.join(_code(b) for b in bad[:3])}"
                             + (" and more" if len(bad) > 3 else "") + ". Ward codes look like E05005093.")
         if len(chosen) > MAX_COMPARED_WARDS:
             warnings.append(f"At most {MAX_COMPARED_WARDS} wards can be compared; kept the first {MAX_COMPARED_WARDS}.")
@@ -84,7 +91,7 @@ def parse(params: Mapping[str, object], *, districts: Iterable[str], wards: Iter
                 state = replace(state, **{name: value})
             else:
                 shown = ", ".join(list(valid)[:8]) + (", ..." if len(list(valid)) > 8 else "")
-                warnings.append(f"Unknown {label} {_short(value)!r}; showing {getattr(state, name)!r}. Valid: {shown}.")
+                warnings.append(f"Unknown {label} {_code(value)}; showing {getattr(state, name)!r}. Valid: {shown}.")
 
     if "overlays" in params and _first(params["overlays"]):
         requested = [o.strip() for o in _first(params["overlays"]).lower().split(",") if o.strip()]
@@ -147,7 +154,7 @@ def parse_gap(params: Mapping[str, object], *, districts: Iterable[str]) -> tupl
         if preset in gap.PRESETS:
             view = replace(view, weights=gap.PRESETS[preset])
         else:
-            warnings.append(f"Unknown preset {_short(preset)!r}; using {gap.DEFAULT_PRESET!r}. "
+            warnings.append(f"Unknown preset {_code(preset)}; using {gap.DEFAULT_PRESET!r}. "
                             f"Valid: {', '.join(gap.PRESETS)}.")
     weights = list(view.weights)
     for position, (component, name) in enumerate(WEIGHT_PARAMS.items()):
@@ -158,14 +165,14 @@ def parse_gap(params: Mapping[str, object], *, districts: Iterable[str]) -> tupl
             weights[position] = int(text)
         else:
             warnings.append(f"The {component} weight must be a whole number from 0 to {gap.MAX_WEIGHT}; "
-                            f"ignored {_short(text)!r} and kept {weights[position]}.")
+                            f"ignored {_code(text)} and kept {weights[position]}.")
     view = replace(view, weights=tuple(weights))
     seed = _first(params.get("seed", ""))
     if seed:
         if _WHOLE_NUMBER.match(seed) and int(seed) <= MAX_SEED:
             view = replace(view, seed=int(seed))
         else:
-            warnings.append(f"The seed must be a whole number from 0 to {MAX_SEED}; ignored {_short(seed)!r}.")
+            warnings.append(f"The seed must be a whole number from 0 to {MAX_SEED}; ignored {_code(seed)}.")
     return view, warnings
 
 
