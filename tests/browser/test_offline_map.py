@@ -27,14 +27,19 @@ def test_synthetic_map_draws_offline(streamlit_server, browser_page, wait_for_ma
     for text in ("12.5 to 21.2", "21.2 to 30.0", "No data"):
         assert text in legend_text
 
-    # Leaflet came from the app itself, and nothing left localhost
+    # Leaflet and the TopoJSON decoder came from the app itself, and nothing left localhost
     assert any(u.endswith("/app/static/vendor/leaflet/leaflet.js") for u in page.requested_urls)
+    assert any(u.endswith("/app/static/vendor/topojson-client/topojson-client.min.js") for u in page.requested_urls)
     assert third_party_requests(page) == []
 
     frame = map_frame(page)
     fills = frame.eval_on_selector_all(".leaflet-overlay-pane path", "ps => ps.map(p => p.getAttribute('fill'))")
     assert "url(#kle-nodata-hatch)" in fills  # missing value hatched, not filled with a class colour
     assert frame.locator("#kle-nodata-hatch").count() == 1
+    # the selected square (SYN001, drawn first) has the thick black outline, the others the thin grey one
+    outlines = frame.eval_on_selector_all(".leaflet-overlay-pane path.leaflet-interactive",
+                                          "ps => ps.map(p => [p.getAttribute('stroke'), p.getAttribute('stroke-width')])")
+    assert outlines[:3] == [["#000000", "3"], ["#4d4d4d", "0.7"], ["#4d4d4d", "0.7"]]
 
     assert axe_audit(page) == []
     assert axe_audit(page, frame=frame) == []
@@ -51,6 +56,7 @@ def test_tooltip_escapes_and_click_reads_back_area_code(streamlit_server, browse
     target.hover()
     tooltip = frame.locator(".leaflet-tooltip")
     tooltip.wait_for()
+    assert target.get_attribute("stroke-width") == "3"  # hover outline
     assert "<script>alert(1)</script> & Sons" in tooltip.inner_text()
     assert tooltip.locator("script").count() == 0
     assert "Rank 1 of 2" in tooltip.inner_text()
