@@ -165,8 +165,8 @@ def _to_metres(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 def douglas_peucker_keep(coverage: ArcCoverage, tolerance_m: float) -> list[np.ndarray]:
     """Per arc, which points Douglas-Peucker keeps at this tolerance in metres (arc ends always kept).
 
-    All arcs are simplified together by GEOS's topology-preserving simplifier, so no simplified arc
-    crosses another and no ring collapses below a triangle.
+    All arcs are simplified together by GEOS's topology-preserving simplifier, which keeps rings at
+    least triangles and avoids making arcs cross; web_coverage still checks every shape it makes.
     """
     if tolerance_m == 0:
         return [np.ones(len(arc), dtype=bool) for arc in coverage.arcs]
@@ -320,12 +320,12 @@ def web_coverage(frame: gpd.GeoDataFrame, key: str, level: str) -> WebCoverage:
     repaired = _repaired(source)
     coverage = cut_into_arcs(codes, repaired)
     metric_source = _in_metres(source)
-    keep_at = cache(lambda step: douglas_peucker_keep(coverage, SIMPLIFY_TOLERANCES_M[step]))
-    step_of_area = np.zeros(len(codes), dtype=int)  # index into SIMPLIFY_TOLERANCES_M
+    keep_at = cache(lambda index: douglas_peucker_keep(coverage, SIMPLIFY_TOLERANCES_M[index]))
+    tolerance_of_area = np.zeros(len(codes), dtype=int)  # index into SIMPLIFY_TOLERANCES_M
     hausdorff, measured_wkb = np.zeros(len(codes)), np.full(len(codes), None, dtype=object)
     while True:
-        # An arc follows the finest step any of its areas needs, so both sides still share it.
-        arcs = [arc[keep_at(int(step_of_area[owners].max()))[i]]
+        # An arc takes the finest tolerance any of its areas needs, so both sides still share it.
+        arcs = [arc[keep_at(int(tolerance_of_area[owners].max()))[i]]
                 for i, (arc, owners) in enumerate(zip(coverage.arcs, coverage.owners))]
         topology = encode_topology(codes, coverage.polygons, arcs)
         web = np.array(list(decode_topology(topology).values()), dtype=object)
@@ -337,14 +337,14 @@ def web_coverage(frame: gpd.GeoDataFrame, key: str, level: str) -> WebCoverage:
         bad = (hausdorff > MAX_HAUSDORFF_M) | ~shapely.is_valid(web) | ~shapely.is_empty(shapely.coverage_invalid_edges(web))
         if not bad.any():
             break
-        finest = step_of_area == len(SIMPLIFY_TOLERANCES_M) - 1
+        finest = tolerance_of_area == len(SIMPLIFY_TOLERANCES_M) - 1
         # An unsimplified area can still be crossed by a neighbour's other arcs: refine the neighbours too.
         refine = _with_neighbours(coverage, bad & finest) | bad
         refine &= ~finest
         if not refine.any():
             raise ValueError(f"{level}: {', '.join(np.array(codes)[bad])} cannot be drawn validly within "
                              f"{MAX_HAUSDORFF_M:g} m of the source")
-        step_of_area[refine] += 1
+        tolerance_of_area[refine] += 1
 
     gap = _interior_gap_area(shapely.union_all(metric_web)) - _interior_gap_area(shapely.union_all(metric_source))
     report = SimplificationReport(
@@ -357,7 +357,7 @@ def web_coverage(frame: gpd.GeoDataFrame, key: str, level: str) -> WebCoverage:
         geojson_bytes_after=feature_collection_bytes(web),
         topojson_bytes=len(topology_json(topology)),
         simplify_tolerance_m=SIMPLIFY_TOLERANCES_M[0],
-        areas_simplified_finer=int((step_of_area > 0).sum()),
+        areas_simplified_finer=int((tolerance_of_area > 0).sum()),
         hausdorff_median_m=round(float(np.median(hausdorff)), 1),
         hausdorff_p90_m=round(float(np.quantile(hausdorff, 0.9)), 1),
         hausdorff_max_m=round(float(hausdorff.max()), 1),

@@ -228,3 +228,17 @@ def test_national_deciles_draw_decile_one_darkest_whatever_the_polarity():
     for polarity in ("higher_worse", "higher_better", "neutral"):
         colours = maps.class_colours({**SYNTHETIC_INDICATOR, "polarity": polarity}, c)
         assert colours == maps.palette(10, "higher_better")
+
+
+def test_an_enclave_and_the_hole_around_it_are_one_arc_and_subsets_keep_only_their_arcs():
+    outer = {"type": "Polygon", "coordinates": [[[0.5, 51.0], [0.6, 51.0], [0.6, 51.1], [0.5, 51.1], [0.5, 51.0]],
+                                                [[0.52, 51.02], [0.52, 51.08], [0.58, 51.08], [0.58, 51.02], [0.52, 51.02]]]}
+    features = [{"area_code": "SYN_RING", "geometry": outer},
+                {"area_code": "SYN_ENCLAVE", "geometry": synthetic_square(0.52, 51.02, size=0.06)},
+                {"area_code": "SYN_EAST", "geometry": synthetic_square(0.6, 51.0, size=0.1)}]
+    topology = json.loads(maps.MapGeometry.from_features(features).topojson)
+    ring, enclave, _ = topology["objects"]["areas"]["geometries"]
+    assert [a if a >= 0 else ~a for a in ring["arcs"][1]] == [a if a >= 0 else ~a for a in enclave["arcs"][0]]
+    alone = boundaries.subset_topology(topology, ["SYN_ENCLAVE"])
+    assert len(alone["arcs"]) == 1 and alone["bbox"] == pytest.approx([0.52, 51.02, 0.58, 51.08], abs=3e-6)
+    assert boundaries.decode_topology(alone)["SYN_ENCLAVE"].equals(boundaries.decode_topology(topology)["SYN_ENCLAVE"])
