@@ -10,31 +10,23 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-from contextlib import contextmanager
 
 import folium
 import streamlit_folium
 
 from bench import raw_layers
-from geo import explore, maps
+from geo import explore
 
 LEVELS = ("district", "ward", "lsoa")
 INDICATOR = "imd_score"
 SCHEME = "quantiles"
 
 
-@contextmanager
-def _quiet_streamlit():
+def _quiet_streamlit() -> None:
     """Silence 'missing ScriptRunContext' warnings: st_folium runs here outside `streamlit run`."""
-    logger = logging.getLogger("streamlit")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    for name in ("streamlit.runtime.scriptrunner_utils.script_run_context", "streamlit.runtime.caching.cache_data_api"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
+    from streamlit.logger import get_logger
+
+    get_logger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
 
 
 def component_arguments(folium_map: folium.Map) -> dict:
@@ -45,12 +37,12 @@ def component_arguments(folium_map: folium.Map) -> dict:
         captured.update(kwargs)
         return kwargs.get("default")
 
+    _quiet_streamlit()
     real = streamlit_folium._component_func
     streamlit_folium._component_func = stand_in
     try:
-        with _quiet_streamlit():
-            streamlit_folium.st_folium(folium_map, key="bench", height=520, use_container_width=True,
-                                       returned_objects=["last_active_drawing"])
+        streamlit_folium.st_folium(folium_map, key="bench", height=520, use_container_width=True,
+                                   returned_objects=["last_active_drawing"])
     finally:
         streamlit_folium._component_func = real
     captured.pop("on_change", None)  # a Python callback, never sent

@@ -24,7 +24,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python bench/run.py` as well as `python -m bench.run`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import browser_timing, payload, server_timing  # noqa: E402
+from bench import browser_timing, payload, protocol_load, server_timing  # noqa: E402
 from bench.report import Figure, as_json, markdown_table, text_table  # noqa: E402
 from geo import explore  # noqa: E402
 from geo.config import DISTRICT_CODES, REPO_ROOT  # noqa: E402
@@ -158,7 +158,39 @@ def session_figures(app_url: str, baseline_url: str, sessions: int, rounds: int)
         Figure(section, "Sessions that failed to draw or showed an error", "count", [len(app["errors"])],
                [len(baseline["errors"])], statistic="max", goal=GOALS["session_errors"],
                details={"notes": [f"Session error: {e}" for e in errors]}),
+        *server_only_session_figures(app_url, baseline_url, districts, rounds),
     ]
+
+
+def server_only_session_figures(app_url: str, baseline_url: str, districts: list[str], rounds: int) -> list[Figure]:
+    """The same sessions through Streamlit's websocket protocol, no browsers: the server's share of the wait."""
+    app = protocol_load.concurrent_script_runs(app_url, [("district", f"district={c}") for c in districts], rounds)
+    baseline = protocol_load.concurrent_script_runs(baseline_url, [("", f"level=ward&district={c}") for c in districts],
+                                                    rounds)
+    section = (f"The same {len(districts)} sessions, server only (Streamlit's websocket protocol, no browsers; "
+               "connect -> page content sent)")
+    errors = app["errors"] + [f"baseline {e}" for e in baseline["errors"]]
+    return [
+        Figure(section, "Page content sent, p50", "s", app["times"], baseline["times"], statistic="p50"),
+        Figure(section, "Page content sent, p95", "s", app["times"], baseline["times"], statistic="p95"),
+        Figure(section, "Sessions that failed or showed an error", "count", [len(app["errors"])], [len(baseline["errors"])],
+               statistic="max", goal=GOALS["session_errors"],
+               details={"notes": [f"Server-only session error: {e}" for e in errors]}),
+    ]
+
+
+def _estimate_for_separate_machines(by_section: dict[str, list[Figure]]) -> list[str]:
+    """What 20 users would wait with their browsers on their own machines: server p95 + one browser's own work."""
+    district = next((f for f in by_section.get("pages", []) if f.measure.startswith("One district")), None)
+    server_p95 = next((f for f in by_section.get("sessions", []) if f.measure == "Page content sent, p95"), None)
+    if district is None or server_p95 is None or server_p95.app_value is None:
+        return []
+    browser_work = statistics.median(t["drawn_s"] - t["script_run_s"] for t in district.details["app"]
+                                     if t["script_run_s"] is not None)
+    return [f"Estimate, each user's browser on their own machine: the server's p95 under the burst "
+            f"({server_p95.app_value:.2f} s) plus one browser's own work on the district page measured alone "
+            f"(drawn minus script run, {browser_work:.2f} s) = {server_p95.app_value + browser_work:.2f} s "
+            f"against the goal of {GOALS['sessions_p95_s']} s."]
 
 
 def environment() -> dict:
@@ -192,7 +224,7 @@ def markdown_section(figures: list[Figure], env: dict, arguments, notes: list[st
     return "\n".join([
         "## Performance",
         "",
-        f"Measured by `.venv/bin/python -m bench.run` (figures printed and written to `bench/results/`; "
+        "Measured by `.venv/bin/python -m bench.run` (figures printed and written to `bench/results/`; "
         "what each measure means: `bench/README.md`). Each figure is the median of several runs with (min–max), "
         "against a naive baseline measured in the same run: the same layer on the raw source boundaries "
         "(no simplification) with nothing cached (`bench/baseline_app.py`). App ÷ baseline below 1 means "
@@ -266,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     for section in SECTIONS:
         for figure in by_section.get(section, []):
             notes += figure.details.get("notes", [])
+    notes += _estimate_for_separate_machines(by_section)
     env["load_end"] = [round(x, 1) for x in os.getloadavg()]
 
     figures = [f for section in SECTIONS for f in by_section.get(section, [])]
