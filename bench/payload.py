@@ -16,6 +16,7 @@ import streamlit_folium
 
 from bench import raw_layers
 from geo import explore
+from geo.config import REPO_ROOT
 
 LEVELS = ("district", "ward", "lsoa")
 INDICATOR = "imd_score"
@@ -47,6 +48,20 @@ def component_arguments(folium_map: folium.Map) -> dict:
         streamlit_folium._component_func = real
     captured.pop("on_change", None)  # a Python callback, never sent
     return captured
+
+
+STATIC_PREFIX = "../../app/static/"  # how the component iframe addresses Streamlit's static folder
+
+
+def static_asset_bytes(folium_map: folium.Map) -> dict[str, int]:
+    """The app-served scripts and stylesheets the map's iframe loads (separate, cacheable requests), by URL."""
+    arguments = component_arguments(folium_map)
+    sizes = {}
+    for link in arguments.get("js_links", []) + arguments.get("css_links", []):
+        if link.startswith(STATIC_PREFIX):
+            path = REPO_ROOT / "static" / link[len(STATIC_PREFIX):]
+            sizes[link[len(STATIC_PREFIX):]] = path.stat().st_size if path.is_file() else 0
+    return sizes
 
 
 def payload_bytes(folium_map: folium.Map) -> tuple[int, int]:

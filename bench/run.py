@@ -66,6 +66,10 @@ def payload_figures() -> list[Figure]:
             [sizes["app_bytes"]], [sizes["baseline_bytes"]], statistic="max", goal=goals.get(level),
             details=dict(sizes, notes=[f"{names[level]}: gzip would make the payload {sizes['app_gzip_bytes'] / 1e3:,.1f} kB "
                                        f"(baseline {sizes['baseline_gzip_bytes'] / 1e3:,.1f} kB)."])))
+    assets = payload.static_asset_bytes(payload.app_map("ward"))
+    figures[-1].details["notes"].append(
+        "Not counted above: the static files the map's iframe loads from the app, separate and cacheable: "
+        + ", ".join(f"{name} {size / 1e3:,.1f} kB" for name, size in assets.items()) + ".")
     return figures
 
 
