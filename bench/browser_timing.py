@@ -52,7 +52,7 @@ class PageTiming:
     drawn_s: float
     iframe_seen_s: float
     rerun_sent_s: float | None  # when the page asked for the script run (client-side clock, from goto)
-    script_run_s: float | None  # websocket: rerun request sent -> script_finished received (client-side clock)
+    script_run_s: float | None  # websocket: rerun request sent -> run finished successfully (client-side clock)
 
 
 @dataclass
@@ -108,10 +108,11 @@ def streamlit_server(script: str, log_dir: Path):
 
 
 def _watch_script_run(page) -> dict:
-    """Record when the page asks for a script run and when the server says it finished (Streamlit protobufs)."""
+    """Record when the page asks for a script run and when the server says it finished successfully (protobufs)."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+    finished_successfully = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESSFULLY")
     span: dict[str, float] = {}
 
     def sent(payload):
@@ -125,7 +126,8 @@ def _watch_script_run(page) -> dict:
         if "rerun" in span and "finished" not in span and isinstance(payload, bytes):
             message = ForwardMsg()
             message.ParseFromString(payload)
-            if message.WhichOneof("type") == "script_finished":
+            # A run that ends early for a rerun (st.navigation resolving a page name does this) is not the end.
+            if message.WhichOneof("type") == "script_finished" and message.script_finished == finished_successfully:
                 span["finished"] = time.perf_counter()
 
     def on_websocket(websocket):

@@ -4,7 +4,8 @@ Twenty headless Chromium pages on a 2-core machine measure the browsers as much 
 spends about a second of CPU booting Streamlit's frontend, which on a real user's machine is their own).
 This client does what the frontend does on opening a page: connect to ``/_stcore/stream``, send a
 ``rerun_script`` BackMsg with the page name and query string, and read ForwardMsgs until the script run
-finishes successfully. The time is connect -> complete page content sent.
+finishes successfully. The time is connect -> complete page content sent (including a first run that
+Streamlit ends early to rerun for the named page, which st.navigation does for a page opened by name).
 """
 from __future__ import annotations
 
