@@ -41,8 +41,10 @@ st.dataframe(filtered.rename(columns={i: f"{rows.label[i]} ({rows.unit[i]})" for
 
 slug = f"kent-{level}s" + (f"-{district_code}" if district_code else "")
 left, right = st.columns(2)
-left.download_button("Download CSV", explore.csv_download(filtered), file_name=f"{slug}.csv", mime="text/csv",
-                     icon=":material/download:")
-right.download_button("Download GeoJSON", explore.geojson_download(filtered, level, district_code),
-                      file_name=f"{slug}.geojson", mime="application/geo+json", icon=":material/download:")
+# Files are made on click, not on every rerun.
+left.download_button("Download CSV", lambda: explore.csv_download(filtered), file_name=f"{slug}.csv", mime="text/csv",
+                     icon=":material/download:", on_click="ignore")
+right.download_button("Download GeoJSON", lambda: explore.geojson_download(filtered, level, district_code),
+                      file_name=f"{slug}.geojson", mime="application/geo+json", icon=":material/download:",
+                      on_click="ignore")
 components.attribution_footer()

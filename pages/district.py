@@ -46,10 +46,10 @@ if not view.embed:
     findings = explore.district_findings(district_code)
     for finding in findings:
         st.markdown(f"- {finding['text']} *(Source: {finding['source']}, {finding['vintage']})*")
-    pack = boardpack.board_pack_html(**explore.board_pack_inputs(layer, findings, date.today().isoformat()))
-    st.download_button("Download the board pack (printable HTML)", pack,
+    st.download_button("Download the board pack (printable HTML)",  # made on click, not on every rerun
+                       lambda: boardpack.board_pack_html(**explore.board_pack_inputs(layer, findings, date.today().isoformat())),
                        file_name=f"board-pack-{names[district_code].lower().replace(' ', '-')}-{view.layer}.html",
-                       mime="text/html", icon=":material/download:")
+                       mime="text/html", icon=":material/download:", on_click="ignore")
 else:
     components.full_explorer_link("/district", view, DEFAULT)
 components.attribution_footer()

@@ -56,9 +56,9 @@ st.markdown(f"**In Kent's worst {gap.WORST} under at least {gap.PERSISTENT_SHARE
     ", ".join(f"{r.ward_name} ({r.district_name}, {r.worst_ten_share:.0%})" for r in persistent.itertuples())
     if len(persistent) else "none: the worst ten depend on the weights."))
 st.dataframe(explore.gap_table(result, view.district), hide_index=True, width="stretch")
-st.download_button("Download the index, components, bands and inputs (CSV)", explore.gap_download(result, view.district),
+st.download_button("Download the index, components, bands and inputs (CSV)", lambda: explore.gap_download(result, view.district),
                    file_name=f"kent-gap-index-{'-'.join(map(str, weights.as_tuple()))}-seed{view.seed}.csv",
-                   mime="text/csv", icon=":material/download:")
+                   mime="text/csv", icon=":material/download:", on_click="ignore")
 
 st.subheader("Need × provision")
 st.markdown("Each dot is a ward: across, its need (income and employment deprivation); up, its infrastructure gap. "
