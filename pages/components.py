@@ -35,18 +35,14 @@ def run_through_app() -> None:
         st.rerun()
 
 
-def read_state(default: url_state.ViewState) -> url_state.ViewState:
-    """The view described by the URL, with a warning for anything unusable."""
+def _read_view(parse):
+    """The start every page shares: through app.py, the URL parsed by ``parse(params, districts)``, page CSS, warnings."""
     run_through_app()
     try:
-        districts = explore.districts().district_code
-        wards = explore.wards().ward_code
+        view, warnings = parse(st.query_params.to_dict(), explore.districts().district_code)
     except DatabaseMissing as error:
         st.error(f"{error} See README.md.")
         st.stop()
-    layers = list(explore.layer_choices().indicator_id)
-    view, warnings = url_state.parse(st.query_params.to_dict(), districts=districts, wards=wards, layers=layers,
-                                     default=default)
     st.html(PAGE_CSS)
     # Streamlit keeps `embed` to itself (it is not in st.query_params); it reports it here.
     view = replace(view, embed=bool(st.context.is_embedded))
@@ -55,6 +51,13 @@ def read_state(default: url_state.ViewState) -> url_state.ViewState:
     if view.embed:
         st.html(EMBED_CSS)
     return view
+
+
+def read_state(default: url_state.ViewState) -> url_state.ViewState:
+    """The view described by the URL, with a warning for anything unusable."""
+    return _read_view(lambda params, districts: url_state.parse(
+        params, districts=districts, wards=explore.wards().ward_code,
+        layers=list(explore.layer_choices().indicator_id), default=default))
 
 
 def write_state(view: url_state.ViewState, default: url_state.ViewState) -> None:
@@ -140,20 +143,7 @@ def attribution_footer() -> None:
 
 def read_gap_state() -> url_state.GapView:
     """The gap view described by the URL, with a warning for anything unusable."""
-    run_through_app()
-    try:
-        districts = explore.districts().district_code
-    except DatabaseMissing as error:
-        st.error(f"{error} See README.md.")
-        st.stop()
-    view, warnings = url_state.parse_gap(st.query_params.to_dict(), districts=districts)
-    st.html(PAGE_CSS)
-    view = replace(view, embed=bool(st.context.is_embedded))
-    for warning in warnings:
-        st.warning(warning, icon=":material/warning:")
-    if view.embed:
-        st.html(EMBED_CSS)
-    return view
+    return _read_view(lambda params, districts: url_state.parse_gap(params, districts=districts))
 
 
 def write_gap_state(view: url_state.GapView) -> None:

@@ -1,5 +1,4 @@
 """/gap — for planners and boards: the infrastructure-gap index with weights people set, rank bands, need x provision."""
-from dataclasses import replace
 
 import streamlit as st
 

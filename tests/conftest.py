@@ -20,6 +20,27 @@ def mirror() -> Path:
     return path
 
 
+@pytest.fixture()
+def mirror_with(mirror):
+    """``mirror_with(folder, relative, change)``: a copy of the real mirror in folder (symlinks) in which the file
+    at relative is replaced by ``change(original_text)``, or removed when change is None."""
+    def make(folder: Path, relative: str, change) -> Path:
+        for source in mirror.rglob("*"):
+            target = folder / source.relative_to(mirror)
+            if source.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.symlink_to(source)
+        broken = folder / relative
+        text = (mirror / relative).read_text(encoding="utf-8")
+        broken.unlink()
+        if change is not None:
+            broken.write_text(change(text), encoding="utf-8")
+        return folder
+    return make
+
+
 @pytest.fixture(scope="session")
 def built_database(tmp_path_factory, mirror) -> Path:
     """A database built once from the real mirror, used read-only by the tests."""

@@ -239,23 +239,6 @@ def test_source_files_are_recorded_with_checksums(sql):
 
 # ------------------------------------------------------------------ failures
 
-def _mirror_with(tmp_path: Path, mirror: Path, relative: str, change) -> Path:
-    """A copy of the mirror (as symlinks) where one file is replaced by `change(original_text)`."""
-    copy = tmp_path / "mirror"
-    for source in mirror.rglob("*"):
-        target = copy / source.relative_to(mirror)
-        if source.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.symlink_to(source)
-    broken = copy / relative
-    text = (mirror / relative).read_text(encoding="utf-8")
-    broken.unlink()
-    broken.write_text(change(text), encoding="utf-8")
-    return copy
-
-
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -290,9 +273,9 @@ CORRUPTIONS = {
 
 
 @pytest.mark.parametrize("case", list(CORRUPTIONS))
-def test_corrupted_input_fails_clearly_and_leaves_the_database_alone(case, tmp_path, mirror, previous_database):
+def test_corrupted_input_fails_clearly_and_leaves_the_database_alone(case, tmp_path, mirror_with, previous_database):
     relative, change, expected_phrases = CORRUPTIONS[case]
-    broken_mirror = _mirror_with(tmp_path, mirror, relative, change)
+    broken_mirror = mirror_with(tmp_path / "mirror", relative, change)
     before = _digest(previous_database)
     with pytest.raises(DataError) as failure:
         build(broken_mirror, previous_database)
@@ -303,9 +286,9 @@ def test_corrupted_input_fails_clearly_and_leaves_the_database_alone(case, tmp_p
     assert not list(previous_database.parent.glob("*.building*")), "temporary build file left behind"
 
 
-def test_cli_reports_the_failure_and_exits_non_zero(tmp_path, mirror, previous_database):
-    broken_mirror = _mirror_with(tmp_path, mirror, "raw/iod2025/kent_imd2025_lsoa21_domains.csv",
-                                 lambda t: _drop_column(t, "IMD_score"))
+def test_cli_reports_the_failure_and_exits_non_zero(tmp_path, mirror_with, previous_database):
+    broken_mirror = mirror_with(tmp_path / "mirror", "raw/iod2025/kent_imd2025_lsoa21_domains.csv",
+                                lambda t: _drop_column(t, "IMD_score"))
     result = subprocess.run([sys.executable, "-m", "geo", "build", "--data-dir", str(broken_mirror),
                              "--database", str(previous_database)], capture_output=True, text=True, cwd=REPO_ROOT)
     assert result.returncode == 1
@@ -313,9 +296,8 @@ def test_cli_reports_the_failure_and_exits_non_zero(tmp_path, mirror, previous_d
     assert "[1/8] reading and validating" in result.stderr  # progress is shown
 
 
-def test_missing_mirror_file_is_named(tmp_path, mirror):
-    broken_mirror = _mirror_with(tmp_path, mirror, "processed/kent_postcodes_cpo2025_to_wd25.csv", lambda t: t)
-    (broken_mirror / "processed/kent_postcodes_cpo2025_to_wd25.csv").unlink()
+def test_missing_mirror_file_is_named(tmp_path, mirror_with):
+    broken_mirror = mirror_with(tmp_path / "mirror", "processed/kent_postcodes_cpo2025_to_wd25.csv", None)
     with pytest.raises(DataError, match="kent_postcodes_cpo2025_to_wd25.csv.*file not found"):
         build(broken_mirror, tmp_path / "new.duckdb")
     assert not (tmp_path / "new.duckdb").exists()

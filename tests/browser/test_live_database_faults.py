@@ -110,25 +110,8 @@ CORRUPTIONS = {  # kind: (file, change of its text, or None to delete it)
 }
 
 
-def _mirror_with(folder: Path, mirror: Path, relative: str, change) -> Path:
-    """A copy of the mirror (as symlinks) with one file changed or removed."""
-    for source in mirror.rglob("*"):
-        target = folder / source.relative_to(mirror)
-        if source.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.symlink_to(source)
-    broken = folder / relative
-    text = (mirror / relative).read_text(encoding="utf-8")
-    broken.unlink()
-    if change is not None:
-        broken.write_text(change(text), encoding="utf-8")
-    return folder
-
-
 def test_failed_builds_leave_the_running_app_serving_the_previous_database(
-        live_database, streamlit_server, browser_page, mirror, tmp_path, area_counts):
+        live_database, streamlit_server, browser_page, mirror_with, tmp_path, area_counts):
     page = browser_page
     layers = list(catalogue.load().query("geography == 'lsoa21'").index)
     expected = int(area_counts.wards[THANET])
@@ -137,7 +120,7 @@ def test_failed_builds_leave_the_running_app_serving_the_previous_database(
     before = _digest(live_database)
 
     for n, (kind, (relative, change)) in enumerate(CORRUPTIONS.items()):
-        build = _build(_mirror_with(tmp_path / f"mirror{n}", mirror, relative, change), live_database)
+        build = _build(mirror_with(tmp_path / f"mirror{n}", relative, change), live_database)
         page.goto(f"{streamlit_server.url}/district?district={THANET}&layer={layers[n % len(layers)]}")
         _wait_map(page, expected)  # served while the build runs (or has just failed)
         _no_exception(page)
