@@ -139,14 +139,12 @@ def _watch_script_run(page) -> dict:
 
 
 async def time_to_drawn(browser, url: str, expected_paths: int, polling="raf",
-                        timeout_ms: float = DRAW_TIMEOUT_MS, context=None) -> PageTiming:
-    """Open url in a fresh context (or in `context`, whose HTTP cache a returning visitor has)
-    and time it until the map is drawn.
+                        timeout_ms: float = DRAW_TIMEOUT_MS) -> PageTiming:
+    """Open url in a fresh context and time it until the map is drawn.
 
     Raises if the map never draws or the page shows a Python exception.
     """
-    own_context = context is None
-    context = context or await browser.new_context(viewport={"width": 1280, "height": 900})
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         page = await context.new_page()
         span = _watch_script_run(page)
@@ -161,10 +159,7 @@ async def time_to_drawn(browser, url: str, expected_paths: int, polling="raf",
         script_run = span["finished"] - span["rerun"] if "finished" in span else None
         return PageTiming(drawn_ms / 1000, frame_ms / 1000, rerun_sent, script_run)
     finally:
-        if own_context:
-            await context.close()
-        else:
-            await page.close()
+        await context.close()
 
 
 async def _launch(playwright):
@@ -173,32 +168,26 @@ async def _launch(playwright):
     return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-async def _sequential(pages: list[tuple[str, str, int]], repeat: int, returning: bool) -> dict[str, list[PageTiming]]:
+async def _sequential(pages: list[tuple[str, str, int]], repeat: int) -> dict[str, list[PageTiming]]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         browser = await _launch(playwright)
-        contexts = {}
         try:
-            for name, url, expected in pages:  # warm: each page once before timing
-                if returning:  # a visitor's own browser: the warm-up fills its HTTP cache
-                    contexts[name] = await browser.new_context(viewport={"width": 1280, "height": 900})
-                await time_to_drawn(browser, url, expected, context=contexts.get(name))
+            for _, url, expected in pages:  # warm: each page once before timing
+                await time_to_drawn(browser, url, expected)
             times: dict[str, list[PageTiming]] = {name: [] for name, _, _ in pages}
             for _ in range(repeat):  # interleaved, so drift on a busy machine hits every page alike
                 for name, url, expected in pages:
-                    times[name].append(await time_to_drawn(browser, url, expected, context=contexts.get(name)))
+                    times[name].append(await time_to_drawn(browser, url, expected))
             return times
         finally:
-            for context in contexts.values():
-                await context.close()
             await browser.close()
 
 
-def page_load_times(pages: list[tuple[str, str, int]], repeat: int, returning: bool = False) -> dict[str, list[PageTiming]]:
-    """For (name, url, expected paths) pages: `repeat` timings each, after one warm-up load each;
-    `returning` keeps one browser context per page, so its HTTP cache is warm as for a returning visitor."""
-    return asyncio.run(_sequential(pages, repeat, returning))
+def page_load_times(pages: list[tuple[str, str, int]], repeat: int) -> dict[str, list[PageTiming]]:
+    """For (name, url, expected paths) pages: `repeat` timings each, after one warm-up load each."""
+    return asyncio.run(_sequential(pages, repeat))
 
 
 async def _concurrent(bursts: dict[str, list[tuple[str, int]]], rounds: int) -> dict[str, dict[str, list]]:

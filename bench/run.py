@@ -101,11 +101,6 @@ def page_figures(app_url: str, baseline_url: str, repeat: int) -> list[Figure]:
         figures.append(Figure(section, name, "s", [t.drawn_s for t in app], [t.drawn_s for t in baseline], goal=goal,
                               details={"app": [asdict(t) for t in app], "baseline": [asdict(t) for t in baseline],
                                        "notes": [split]}))
-    returning = browser_timing.page_load_times(pages, repeat, returning=True)
-    for name, _, _, _, _ in views:
-        figures.append(Figure(section, f"{name}, returning visitor (browser cache warm)", "s",
-                              [t.drawn_s for t in returning[f"app {name}"]],
-                              [t.drawn_s for t in returning[f"baseline {name}"]]))
     district = figures[1]
     district.details["notes"].append(
         f"Calibration: the baseline's one-district page is a bare Streamlit page drawing {district_wards} polygons, which "
