@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata, spearmanr
 
+from geo import catalogue as indicator_catalogue, db
 from geo.config import KENT_CODE, REPO_ROOT
 
 COMPONENTS_PATH = REPO_ROOT / "data" / "gap_components.csv"
@@ -299,8 +300,6 @@ def stored_layer_values(indicator_values: pd.DataFrame, ward_names: pd.DataFrame
 
 def ward_inputs() -> pd.DataFrame:
     """One row per Kent ward (index ward_code) with names and every indicator the index reads."""
-    from geo import db  # the build imports this module before any database exists
-
     long = db.run("gap_ward_inputs", indicator_ids=indicator_ids())
     wide = long.pivot_table(index="ward_code", columns="indicator_id", values="value", aggfunc="first", dropna=False)
     names = long.drop_duplicates("ward_code").set_index("ward_code")[["ward_name", "district_code", "district_name"]]
@@ -309,6 +308,4 @@ def ward_inputs() -> pd.DataFrame:
 
 def from_database(weights: Weights, seed: int = DEFAULT_SEED, draws: int = DRAWS) -> GapResult:
     """The gap index for Kent's wards from the built database."""
-    from geo import catalogue
-
-    return compute(ward_inputs(), catalogue.load(), weights, seed, draws)
+    return compute(ward_inputs(), indicator_catalogue.load(), weights, seed, draws)
