@@ -74,6 +74,36 @@ def _log_tail(path: Path, lines: int = 40) -> str:
         return "(no log)"
 
 
+def _wait_healthy(url: str, process: subprocess.Popen, what: str, diagnostics,
+                  timeout: float = SERVER_START_TIMEOUT) -> None:
+    """Return once url answers Streamlit's health check; fail with diagnostics() if process exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"{what} exited with {process.returncode}\n{diagnostics()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200 and response.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} not healthy at {url} after {timeout:.0f}s\n{diagnostics()}")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def free_port():
+    """``free_port()``: a free TCP port on 127.0.0.1."""
+    return _free_port
+
+
+@pytest.fixture(scope="session")
+def wait_healthy():
+    """``wait_healthy(url, process, what, diagnostics)``: wait for a Streamlit (or proxied) health check."""
+    return _wait_healthy
+
+
 @pytest.fixture(scope="module")
 def streamlit_server(request):
     """A `streamlit run` of the module's STREAMLIT_SCRIPT on a free port, from the repo root."""
@@ -91,21 +121,8 @@ def streamlit_server(request):
     with open(log_path, "w", encoding="utf-8") as log:
         process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
     try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with {process.returncode}; log {log_path}:\n{_log_tail(log_path)}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200 and r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after {SERVER_START_TIMEOUT:.0f}s; log {log_path}:\n"
-                            f"{_log_tail(log_path)}")
-            time.sleep(0.2)
+        _wait_healthy(url, process, "streamlit", lambda: f"log {log_path}:\n{_log_tail(log_path)}")
         yield StreamlitServer(url=url, port=port, script=script, log_path=log_path, process=process)
     finally:
         process.terminate()

@@ -16,7 +16,6 @@ import gzip
 import http.server
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -30,17 +29,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-START_TIMEOUT = 60.0
 EMBED_PATH = "/?embed=true&level=district"
 
 
 # --- the deployment ---------------------------------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def _tail(path: Path, lines: int = 30) -> str:
     try:
@@ -94,24 +86,8 @@ class Deployment:
         return "\n".join(parts)
 
 
-def _wait_healthy(url: str, process: subprocess.Popen, what: str, diagnostics) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"{what} exited with {process.returncode}\n{diagnostics()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200 and response.read().strip() == b"ok":
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} not healthy at {url} after {START_TIMEOUT:.0f}s\n{diagnostics()}")
-        time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
-def deployment(built_database, tmp_path_factory):
+def deployment(built_database, tmp_path_factory, free_port, wait_healthy):
     run_dir = tmp_path_factory.mktemp("proxy-run")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     processes: list[subprocess.Popen] = []
@@ -125,7 +101,7 @@ def deployment(built_database, tmp_path_factory):
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
     allowed_origin, refused_origin = (f"http://localhost:{s.server_address[1]}" for s in servers)
-    proxy_port = _free_port()
+    proxy_port = free_port()
     proxy_url = f"http://127.0.0.1:{proxy_port}"
     _FramingPage.html = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A council page</title></head>'
@@ -137,7 +113,7 @@ def deployment(built_database, tmp_path_factory):
                             refused_origin=refused_origin, run_dir=run_dir)
     try:
         for _ in range(2):
-            port = _free_port()
+            port = free_port()
             log_path = ARTIFACTS / f"proxy-replica-{port}.log"
             deployment.logs[f"replica {port}"] = log_path
             with open(log_path, "w", encoding="utf-8") as log:
@@ -145,7 +121,7 @@ def deployment(built_database, tmp_path_factory):
                                                   stdout=log, stderr=subprocess.STDOUT))
             deployment.replica_urls.append(f"http://127.0.0.1:{port}")
         for url, process in zip(deployment.replica_urls, processes):
-            _wait_healthy(url, process, f"replica {url} (deploy/run_app.sh)", deployment.diagnostics)
+            wait_healthy(url, process, f"replica {url} (deploy/run_app.sh)", deployment.diagnostics)
 
         proxy_log = ARTIFACTS / f"proxy-nginx-{proxy_port}.log"
         deployment.logs["run_proxy.sh output"] = proxy_log
@@ -156,7 +132,7 @@ def deployment(built_database, tmp_path_factory):
                 cwd=ROOT, env={**env, "KLE_RUN_DIR": str(run_dir), "KLE_LISTEN": f"127.0.0.1:{proxy_port}"},
                 stdout=log, stderr=subprocess.STDOUT)
         processes.append(nginx)
-        _wait_healthy(proxy_url, nginx, "nginx (deploy/run_proxy.sh)", deployment.diagnostics)
+        wait_healthy(proxy_url, nginx, "nginx (deploy/run_proxy.sh)", deployment.diagnostics)
         yield deployment
     finally:
         for process in reversed(processes):  # nginx first, then the replicas
