@@ -143,6 +143,23 @@ def run(name: str, path: Path | None = None, **parameters) -> pd.DataFrame:
     return result.copy()
 
 
+def derived(name: str, compute, **parameters):
+    """compute(), cached like query results under the current database file's identity: for work made
+    from query results (e.g. the gap index at some weights). The object is shared; treat it as read-only."""
+    identity, _ = _open(None)
+    key = (f"derived:{name}", identity, tuple(sorted((k, _hashable(v)) for k, v in parameters.items())))
+    with _connection_lock:
+        if key in _results:
+            _results.move_to_end(key)
+            return _results[key]
+    result = compute()
+    with _connection_lock:
+        _results[key] = result
+        while len(_results) > _RESULTS_MAX:
+            _results.popitem(last=False)
+    return result
+
+
 def _hashable(value):
     return tuple(value) if isinstance(value, list) else value
 

@@ -8,14 +8,14 @@ import io
 import json
 import math
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 import pandas as pd
 
 from geo import catalogue, db, gap, maps
 from geo.catalogue import format_value  # noqa: F401 - pages format values through explore
 from geo.catalogue import NO_DATA
-from geo.config import KENT_CODE, database_path
+from geo.config import KENT_CODE
 
 NATIVE_LEVEL = {"district": "district", "ward": "ward"}  # geographies published at one level only
 LEVEL_ORDER = ("lsoa", "ward", "district")
@@ -136,13 +136,7 @@ def _classified_layer(row: dict, level: str, district_code: str | None, values: 
 
 def gap_result(weights: gap.Weights, seed: int) -> gap.GapResult:
     """The gap index for Kent's wards at these weights; cached per database file."""
-    stat = database_path().stat()
-    return _gap_result(weights, seed, (stat.st_ino, stat.st_mtime_ns))
-
-
-@lru_cache(maxsize=32)
-def _gap_result(weights: gap.Weights, seed: int, _database_identity: tuple) -> gap.GapResult:
-    return gap.from_database(weights, seed)
+    return db.derived("gap_result", lambda: gap.from_database(weights, seed), weights=weights, seed=seed)
 
 
 def gap_layer(result: gap.GapResult, district_code: str | None, scheme: str = "quantiles") -> Layer:
@@ -457,14 +451,15 @@ def need_provision_chart(result: gap.GapResult, district_code: str | None, label
 def gap_method_table(result: gap.GapResult) -> pd.DataFrame:
     """Every input of the index: its component, direction, source and the data check of that direction."""
     catalogue_rows = db.run("indicator_catalogue").set_index("indicator_id")
-    checks = result.checks
+    checks = result.checks  # one row per input, in the components file's order
+    components = gap.load_components()
+    totals = components.groupby("component").input_weight.transform("sum")
     return pd.DataFrame({
         "Component": checks.component.map(GAP_COMPONENT_LABELS),
         "Input": checks.indicator_id.map(catalogue_rows.label),
         "Source": [f"{catalogue_rows.publisher[i]}, {catalogue_rows.vintage[i]}" for i in checks.indicator_id],
         "Bigger gap when the value is": checks.gap_when,
-        "Share of the component": [f"{100 * w / gap.load_components().groupby('component').input_weight.sum()[c]:.0f}%"
-                                   for w, c in zip(gap.load_components().input_weight, checks.component)],
+        "Share of the component": [f"{share:.0%}" for share in components.input_weight / totals],
         "Direction checked against (Spearman across Kent's wards)": [
             "Definition" if not c else f"{catalogue_rows.label[c]}: {rho:+.2f} (expected {expected})"
             for c, rho, expected in zip(checks.check_indicator, checks.spearman, checks.expected)],

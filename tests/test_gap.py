@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import rankdata
 from streamlit.testing.v1 import AppTest
 
-from geo import catalogue, explore, gap, state as url_state
+from geo import catalogue, db, explore, gap, state as url_state
 from geo.config import REPO_ROOT
 
 PRESET_WEIGHTS = [gap.Weights.of_preset(name) for name in gap.PRESETS]
@@ -222,3 +222,13 @@ def test_ofcom_coverage_is_shown_as_context_beside_the_broadband_gap(built_datab
     sentence = explore.gap_broadband_context("E07000114")
     assert f"gigabit-capable broadband available: {gigabit:.1f}%" in sentence and "Ofcom May 2021" in sentence
     assert "across the 12 districts" in explore.gap_broadband_context(None)
+
+
+def test_gap_results_are_cached_per_database_file_and_forgotten_with_the_caches(built_database):
+    first = explore.gap_result(gap.Weights(4, 4, 9), 3)
+    assert explore.gap_result(gap.Weights(4, 4, 9), 3) is first
+    assert explore.gap_result(gap.Weights(4, 4, 9), 4) is not first
+    db.clear_caches()
+    again = explore.gap_result(gap.Weights(4, 4, 9), 3)
+    assert again is not first
+    pd.testing.assert_frame_equal(again.wards, first.wards)
