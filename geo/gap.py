@@ -50,6 +50,11 @@ INDEX_ID = "gap_index"
 COMPARE_DECIMALS = 9
 
 
+def preset_of(weights: tuple[int, ...]) -> str:
+    """The name of the preset with these (broadband, transport, services) weights, or 'custom'."""
+    return next((name for name, values in PRESETS.items() if values == tuple(weights)), "custom")
+
+
 class GapWeightsError(ValueError):
     """Weights the index cannot be built from."""
 
@@ -81,7 +86,7 @@ class Weights:
 
     def preset(self) -> str:
         """The preset these weights equal, or 'custom'."""
-        return next((name for name, values in PRESETS.items() if values == self.as_tuple()), "custom")
+        return preset_of(self.as_tuple())
 
     @classmethod
     def of_preset(cls, name: str) -> "Weights":
@@ -132,12 +137,17 @@ def component_scores(ward_values: pd.DataFrame, components: pd.DataFrame | None 
     return pd.DataFrame(scores, index=ward_values.index)
 
 
+def _weighted_index(component_matrix: np.ndarray, weight_rows: np.ndarray) -> np.ndarray:
+    """wards x weightings: 100 x the weighted mean of the components (columns match weight_rows' columns)."""
+    return np.round(100 * (component_matrix @ weight_rows.T) / weight_rows.sum(axis=1), COMPARE_DECIMALS)
+
+
 def index_values(scores: pd.DataFrame, weights: Weights) -> pd.Series:
     """The 0-100 gap index: the weighted mean of the components that carry weight."""
     w = np.array(weights.as_tuple(), dtype=float)
-    active = [c for c, wi in zip(COMPONENTS, w) if wi > 0]
-    combined = scores[active].to_numpy() @ w[w > 0] / w.sum()
-    return pd.Series(np.round(100 * combined, COMPARE_DECIMALS), index=scores.index, name=INDEX_ID)
+    active = w > 0
+    combined = _weighted_index(scores.to_numpy()[:, active], w[None, active])[:, 0]
+    return pd.Series(combined, index=scores.index, name=INDEX_ID)
 
 
 def kent_ranks(index: pd.Series) -> pd.Series:
@@ -165,8 +175,7 @@ def rank_bands(scores: pd.DataFrame, weights: Weights, draws: int = DRAWS, seed:
     samples = sampled_weights(weights, draws, seed, spread)
     active = samples.sum(axis=0) > 0
     matrix = scores.to_numpy()[present][:, active]
-    sampled_index = np.round(100 * (matrix @ samples[:, active].T) / samples.sum(axis=1), COMPARE_DECIMALS)  # wards x draws
-    sampled_ranks = rankdata(-sampled_index, axis=0, method="min")
+    sampled_ranks = rankdata(-_weighted_index(matrix, samples[:, active]), axis=0, method="min")  # wards x draws
     low = np.quantile(sampled_ranks, 0.05, axis=1, method="inverted_cdf")
     high = np.quantile(sampled_ranks, 0.95, axis=1, method="inverted_cdf")
     chosen = rank_now.to_numpy()[present]

@@ -139,7 +139,7 @@ class GapView:
     @property
     def preset(self) -> str:
         """The preset the weights equal, or 'custom'."""
-        return next((name for name, values in gap.PRESETS.items() if values == self.weights), "custom")
+        return gap.preset_of(self.weights)
 
 
 def parse_gap(params: Mapping[str, object], *, districts: Iterable[str]) -> tuple[GapView, list[str]]:

@@ -161,8 +161,7 @@ def _apply_preset() -> None:
 
 
 def _match_preset() -> None:
-    weights = tuple(st.session_state[f"gap_w_{c}"] for c in gap.COMPONENTS)
-    st.session_state.gap_preset = next((n for n, w in gap.PRESETS.items() if w == weights), "custom")
+    st.session_state.gap_preset = gap.preset_of(tuple(st.session_state[f"gap_w_{c}"] for c in gap.COMPONENTS))
 
 
 def gap_controls(view: url_state.GapView) -> url_state.GapView:
