@@ -351,18 +351,76 @@ def geojson_download(frame: pd.DataFrame, level: str, district_code: str | None)
     return json.dumps({"type": "FeatureCollection", "metadata": metadata, "features": features}).encode("utf-8")
 
 
-def board_pack_inputs(shown: Layer, findings: list[dict], generated_on: str) -> dict:
-    """Arguments for geo.boardpack.board_pack_html from a district layer and its findings."""
+# The district-against-Kent overview: each theme's measures, the first of each drawn as a small ward map.
+OVERVIEW = (
+    ("Deprivation", ("imd_score", "imd_most_deprived_20pct")),
+    ("Broadband", ("digital_connectivity_score", "gigabit_pct_2021")),
+    ("Transport", ("transport_connectivity_score", "bus_stop_400m_pct")),
+    ("Access to services", ("patient_to_gp_ratio",)),
+    ("Infrastructure gap", ("gap_index",)),
+)
+
+
+def _coloured_features(shown: Layer, keyed: bool) -> tuple[list[dict], list[dict]]:
+    """A layer's features with their class colours (and, keyed, their row number in the table), and its classes."""
     colours = maps.class_colours(shown.indicator, shown.classification)
-    district_row = districts().set_index("district_code").loc[shown.district_code]
-    features = [dict(feature, class_index=c, colour=(colours[c] if c is not None else "#bdbdbd"))
-                for feature, c in zip(shown.features, shown.classification.classes)]
+    label_points = dict(zip(shown.values.area_code, zip(shown.values.label_lon, shown.values.label_lat)))
+    features = [dict(feature, class_index=c, colour=(colours[c] if c is not None else "#bdbdbd"),
+                     label_lon=label_points[feature["area_code"]][0], label_lat=label_points[feature["area_code"]][1],
+                     **({"key": i + 1} if keyed else {}))
+                for i, (feature, c) in enumerate(zip(shown.features, shown.classification.classes))]
     classes = [{"label": label, "colour": colour} for label, colour in zip(shown.classification.labels, colours)]
+    return features, classes
+
+
+def district_overview(district_code: str) -> list[dict]:
+    """The district against Kent on every theme: value, Kent value, rank among the 12 districts, a small ward map."""
+    kent_values = db.run("kent_values_for_indicators").set_index("indicator_id").value
+    items = []
+    for theme, indicator_ids in OVERVIEW:
+        for i, indicator_id in enumerate(indicator_ids):
+            by_district = layer(indicator_id, "district", None, "quantiles").values.set_index("area_code")
+            row = by_district.loc[district_code]
+            item = {"theme": theme, "indicator": indicator(indicator_id),
+                    "district_value": None if pd.isna(row.value) else float(row.value),
+                    "kent_value": kent_values.get(indicator_id),
+                    "district_rank": None if pd.isna(row.kent_rank) else int(row.kent_rank),
+                    "rank_of": int(row.kent_areas_ranked)}
+            if i == 0:  # the theme's map: its first measure by ward (district-only measures show Kent's districts)
+                small = layer(indicator_id, "ward", district_code, "quantiles")
+                if small.level == "district":
+                    small = layer(indicator_id, "district", None, "quantiles")
+                    item["highlight"] = district_code
+                item["features"], item["classes"] = _coloured_features(small, keyed=False)
+                noun = "district, Kent" if small.level == "district" else f"ward, {row.area_name}"
+                item["map_title"] = f"Small map: {small.indicator['label']} ({small.indicator['vintage']}) by {noun}"
+            items.append(item)
+    return items
+
+
+def board_pack_inputs(shown: Layer, findings: list[dict], generated_on: str) -> dict:
+    """Arguments for geo.boardpack.board_pack_html from a district page's layer and its findings.
+
+    An indicator published for districts only is shown in its Kent context: all 12 districts, this one outlined.
+    """
+    district_code = shown.district_code
+    district_row = districts().set_index("district_code").loc[district_code]
+    if shown.level == "district":
+        shown = layer(shown.indicator["indicator_id"], "district", None, shown.classification.scheme or "quantiles")
+    features, classes = _coloured_features(shown, keyed=shown.level != "district")
     if shown.classification.has_missing:
         classes.append({"label": maps.NO_DATA, "colour": "#bdbdbd"})
-    table = shown.table().drop(columns=["Map class"])
+    kent_value = db.run("kent_values_for_indicators").set_index("indicator_id").value.get(shown.indicator["indicator_id"])
+    kent_text = format_value(kent_value, shown.indicator) if kent_value is not None else "Not published"
+    table = shown.table()
+    value_column = table.columns[3]
+    table = table.drop(columns=["Map class"] + ([table.columns[0]] if shown.level != "district" else []))
+    if shown.level != "district":
+        table.insert(0, "Map no.", [f.get("key") for f in features])
+        table = table.drop(columns=["District"])
+    table.insert(list(table.columns).index(value_column) + 1, "Kent", kent_text)
     return {
-        "district": {"district_code": shown.district_code, "district_name": district_row.district_name,
+        "district": {"district_code": district_code, "district_name": district_row.district_name,
                      "population": int(district_row.population)},
         "features": features,
         "classes": classes,
@@ -371,6 +429,9 @@ def board_pack_inputs(shown: Layer, findings: list[dict], generated_on: str) -> 
         "findings": findings,
         "attributions": attributions(),
         "generated_on": generated_on,
+        "level": shown.level,
+        "kent_value": kent_value,
+        "overview": district_overview(district_code),
     }
 
 

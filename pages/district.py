@@ -46,10 +46,20 @@ if not view.embed:
     findings = explore.district_findings(district_code)
     for finding in findings:
         st.markdown(f"- {finding['text']} *(Source: {finding['source']}, {finding['vintage']})*")
-    st.download_button("Download the board pack (printable HTML)",  # made on click, not on every rerun
-                       lambda: boardpack.board_pack_html(**explore.board_pack_inputs(layer, findings, date.today().isoformat())),
-                       file_name=f"board-pack-{names[district_code].lower().replace(' ', '-')}-{view.layer}.html",
-                       mime="text/html", icon=":material/download:", on_click="ignore")
+    st.subheader(f"{names[district_code]} against Kent on every theme")
+    st.html(boardpack.overview_html(names[district_code], explore.district_overview(district_code)))
+
+    def pack_html() -> str:
+        return boardpack.board_pack_html(**explore.board_pack_inputs(layer, findings, date.today().isoformat()))
+
+    pack_name = f"board-pack-{names[district_code].lower().replace(' ', '-')}-{view.layer}-{layer.level}"
+    downloads = st.columns(2)
+    downloads[0].download_button("Download the board pack (printable HTML)", pack_html,  # made on click, not on every rerun
+                                 file_name=f"{pack_name}.html", mime="text/html", icon=":material/download:",
+                                 on_click="ignore")
+    downloads[1].download_button("Download the board pack (accessible PDF, A4)", lambda: boardpack.board_pack_pdf(pack_html()),
+                                 file_name=f"{pack_name}.pdf", mime="application/pdf", icon=":material/download:",
+                                 on_click="ignore")
 else:
     components.full_explorer_link("/district", view, DEFAULT)
 components.attribution_footer()

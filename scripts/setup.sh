@@ -17,6 +17,19 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
   echo "$wanted" > "$stamp"
 fi
 
+# The board pack's PDF (WeasyPrint) draws text with Debian's pango and subsets fonts with harfbuzz.
+debs=()
+ldconfig -p | grep -q 'libpango-1.0.so.0' || debs+=(libpango-1.0-0)
+ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || debs+=(libpangoft2-1.0-0)
+ldconfig -p | grep -q 'libharfbuzz-subset.so.0' || debs+=(libharfbuzz-subset0)
+fc-list 2>/dev/null | grep -q 'Liberation Sans' || debs+=(fonts-liberation)
+if [ "${#debs[@]}" -gt 0 ]; then
+  echo "== installing Debian's ${debs[*]} for the board pack PDF"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${debs[@]}" >/dev/null
+fi
+
 echo "== browser assets (Leaflet, axe-core) from npm"
 bash scripts/setup_node.sh
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set everything up (if needed), install Debian's chromium (browser tests) and nginx (reverse-proxy test),
+# Set everything up (if needed), install Debian's chromium (browser tests), nginx (reverse-proxy test) and
+# poppler-utils (PDF test),
 # run the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +8,7 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)  # the board pack PDF test reads and renders it
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "== installing Debian's ${missing[*]} for the browser and proxy tests"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
