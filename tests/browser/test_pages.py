@@ -64,7 +64,14 @@ def test_district_page_draws_thanets_23_wards_with_findings_and_a_board_pack(ope
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download the board pack (printable HTML)").click()
     pack = download_info.value.path().read_text(encoding="utf-8")
-    assert pack.count("<path") == 23 and "Margate Central" in pack and "<script" not in pack
+    ward_map = pack[pack.index('<section class="map-section">'):]
+    assert ward_map[:ward_map.index("</svg>")].count("<path") == 23 and "Margate Central" in pack and "<script" not in pack
+    assert "Overview: Thanet against Kent" in pack
+    expect(page.get_by_text("Thanet against Kent on every theme")).to_be_visible()
+    with page.expect_download(timeout=120_000) as download_info:
+        page.get_by_role("button", name="Download the board pack (accessible PDF, A4)").click()
+    assert download_info.value.suggested_filename == "board-pack-thanet-imd_score-ward.pdf"
+    assert download_info.value.path().read_bytes().startswith(b"%PDF-1.7")
 
 
 def test_district_embed_view_is_light_and_links_to_the_full_explorer(open_page, wait_for_map):
