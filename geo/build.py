@@ -27,7 +27,7 @@ from geo.config import KENT_CODE, KENT_NAME, database_path, data_dir as default_
 from geo.db import read_sql
 from geo.inputs import Inputs, read_inputs
 from geo.sources import sha256_of
-from geo.transport import postcode_access
+from geo.transport import match_orr_stations, postcode_access, rail_stations_from_naptan
 
 KENT_RESIDENTS_CENSUS_2021 = 1_576_128
 EXPECTED_AREAS = {"district": 12, "ward": 255, "lsoa": 938, "lsoa11": 902, "constituency": 15}
@@ -213,6 +213,43 @@ def _postcode_values(access: pd.DataFrame, postcode_geography: pd.DataFrame, cat
     return pd.concat(parts, ignore_index=True)
 
 
+def _check_postcodes_in_one_lsoa(postcode_lsoa: pd.DataFrame) -> None:
+    """Every LSOA that contains live postcodes gets them: no postcode may fall in two LSOA polygons (an invalid
+    polygon whose hole is read as part of it swallows its neighbour's postcodes)."""
+    doubled = postcode_lsoa[postcode_lsoa.n_lsoas_containing > 1]
+    if len(doubled):
+        raise BuildCheckError(f"{len(doubled)} postcodes lie in more than one LSOA polygon, e.g. {doubled.postcode.iloc[0]}: "
+                              "an LSOA boundary overlaps its neighbour")
+
+
+def _report_stations(stations: pd.DataFrame, orr: pd.DataFrame, progress: Progress) -> None:
+    """How the NaPTAN stations (used for distances) and ORR's (used for usage) match."""
+    matched = stations.nlc.notna()
+    outside = stations.station_name[~stations.in_kent].tolist()
+    progress.detail(f"{len(stations)} rail stations from NaPTAN's active entrances (outside Kent: {', '.join(outside) or 'none'}); "
+                    f"matched to ORR by name for usage: {matched.sum()} of {len(stations)} NaPTAN stations, "
+                    f"{stations.nlc.dropna().nunique()} of {len(orr)} ORR stations; "
+                    f"not in ORR: {', '.join(stations.station_name[~matched]) or 'none'}")
+    unmatched_orr = sorted(set(orr.NLC) - set(stations.nlc.dropna()))
+    if unmatched_orr:
+        names = orr.set_index("NLC").loc[unmatched_orr, "name"]
+        raise BuildCheckError(f"ORR stations with no active NaPTAN station of the same name: {', '.join(names)}")
+
+
+def _report_postcode_geography(postcodes: pd.DataFrame, postcode_table: pd.DataFrame, lsoa_geography: pd.DataFrame,
+                               progress: Progress) -> None:
+    """How far geometry and the publisher's assignment disagree (wards, districts, and the geometric LSOA)."""
+    other_ward = int((postcodes.WD25CD != postcodes.cpo_admin_ward).sum())
+    other_district = int((postcodes.LAD25CD != postcodes.cpo_admin_district).sum())
+    progress.detail(f"ward and district from Code-Point Open; point-in-polygon would have placed {other_ward} postcodes "
+                    f"in another ward and {other_district} in another district")
+    lsoa_of = postcode_table[["postcode", "ward_code", "district_code", "lsoa_code"]].merge(
+        lsoa_geography.rename(columns={"ward_code": "lsoa_ward", "district_code": "lsoa_district"}), on="lsoa_code")
+    progress.detail(f"geometric LSOA (Code-Point has none): {len(lsoa_of):,} postcodes placed; its best-fit ward is the "
+                    f"postcode's own for {(lsoa_of.lsoa_ward == lsoa_of.ward_code).mean():.1%}; "
+                    f"its district differs from the postcode's for {(lsoa_of.lsoa_district != lsoa_of.district_code).sum()}")
+
+
 # ---------------------------------------------------------------- database
 
 def _connect(path: Path) -> duckdb.DuckDBPyConnection:
@@ -320,12 +357,18 @@ def _write(path: Path, inputs: Inputs, progress: Progress) -> list[Simplificatio
         connection.register("postcode_points", postcodes[["postcode", "lon", "lat"]])
         postcode_lsoa = connection.execute(read_sql("build/postcode_lsoa")).df()
         connection.unregister("postcode_points")
-        stations = inputs["rail_stations"]
+        _check_postcodes_in_one_lsoa(postcode_lsoa)
+        postcode_lsoa = postcode_lsoa.drop(columns="n_lsoas_containing")
+        stations = match_orr_stations(rail_stations_from_naptan(inputs["naptan_stops"]), inputs["rail_stations"])
+        _report_stations(stations, inputs["rail_stations"], progress)
         access = postcode_access(postcodes, inputs["naptan_stops"], stations)
+        # A postcode's ward and district are the ones Code-Point Open assigns, not a point-in-polygon guess.
         postcode_table = postcodes[["postcode", "lon", "lat", "eastings", "northings"]].assign(
-            ward_code=postcodes.WD25CD, district_code=postcodes.LAD25CD).merge(postcode_lsoa, on="postcode").merge(
+            ward_code=postcodes.cpo_admin_ward, district_code=postcodes.cpo_admin_district).merge(
+            postcode_lsoa, on="postcode").merge(
             access[["postcode", "nearest_bus_stop_m", "nearest_rail_station_m"]], on="postcode")
         progress.detail(f"{len(postcode_table):,} postcodes; {postcode_table.lsoa_code.isna().sum()} outside every generalised LSOA polygon")
+        _report_postcode_geography(postcodes, postcode_table, lsoa_geography, progress)
         postcode_values = _postcode_values(access, postcode_table[["lsoa_code", "ward_code", "district_code"]], catalogue)
         connection.register("postcode_values", postcode_values)
         postcode_aggregated = connection.execute(read_sql("build/aggregate_postcode_values"), {"county_code": KENT_CODE}).df()
@@ -350,9 +393,8 @@ def _write(path: Path, inputs: Inputs, progress: Progress) -> list[Simplificatio
         progress.stage("stops, stations, postcodes and broadband time series")
         usage_columns = [c for c in inputs["station_usage"].columns if c.endswith("_Total")]
         usage = inputs["station_usage"][["NLC"] + usage_columns]
-        station_table = stations.rename(columns={"NLC": "nlc", "TLC": "crs_code", "name": "station_name", "x_lon": "lon",
-                                                 "y_lat": "lat", "WD25CD": "ward_code", "LAD25CD": "district_code"})[
-            ["nlc", "crs_code", "station_name", "lon", "lat", "ward_code", "district_code"]].merge(
+        station_table = stations[["nlc", "crs_code", "station_name", "lon", "lat", "ward_code", "district_code",
+                                  "naptan_station", "n_entrances", "in_kent"]].merge(
             usage.rename(columns={"NLC": "nlc", "2021_Total": "entries_exits_2021_22"})[["nlc", "entries_exits_2021_22"]],
             on="nlc", how="left")
         usage_long = usage.melt(id_vars="NLC", var_name="year", value_name="entries_exits").rename(columns={"NLC": "nlc"})

@@ -66,7 +66,9 @@ FILE_RULES: dict[str, tuple[list[Column], str | None, str]] = {
     "station_usage": ([Column("NLC")] + [_number(f"{year}_Total", 0, 200_000_000, nullable=True) for year in range(2017, 2022)],
                       "NLC", "csv"),
     "postcodes": ([_code("postcode", "postcode")] + EASTING_NORTHING + LON_LAT
-                  + [_code("WD25CD", "ward"), _code("LAD25CD", "district")], "postcode", "csv"),
+                  + [_code("WD25CD", "ward"), _code("LAD25CD", "district"),
+                     # the publisher's own assignment (Code-Point Open), which the build uses
+                     _code("cpo_admin_ward", "ward"), _code("cpo_admin_district", "district")], "postcode", "csv"),
 }
 
 
@@ -112,6 +114,9 @@ def read_inputs(data_dir: Path, progress=lambda message: None) -> Inputs:
         progress(f"reading {source.path}")
         if reader == "geojson":
             frames[source_id] = read_geojson(source, data_dir, columns, key)
+            repaired = frames[source_id].attrs.get("repaired", [])
+            progress(f"  {len(repaired)} invalid polygon(s) repaired, holes kept as holes"
+                     + (f": {', '.join(repaired)}" if repaired else ""))
         else:
             frames[source_id] = read_csv(source, data_dir, columns, key)
     inputs = Inputs(frames, sources, data_dir)
@@ -167,3 +172,11 @@ def check_relationships(inputs: Inputs) -> None:
         check_members(inputs[source_id].laua, districts, inputs.sources[source_id].path, "laua", "Kent district")
     for source_id in ("naptan_stops", "rail_stations", "postcodes"):
         check_members(inputs[source_id].WD25CD, ward_codes, inputs.sources[source_id].path, "WD25CD", "WD25 ward")
+    postcodes, postcodes_path = inputs["postcodes"], inputs.sources["postcodes"].path
+    check_members(postcodes.cpo_admin_ward, ward_codes, postcodes_path, "cpo_admin_ward", "WD25 ward")
+    check_members(postcodes.cpo_admin_district, districts, postcodes_path, "cpo_admin_district", "Kent district")
+    wrong_district = postcodes.cpo_admin_district != postcodes.cpo_admin_ward.map(ward_district)
+    if wrong_district.any():
+        i = int(wrong_district.to_numpy().nonzero()[0][0])
+        raise DataError(postcodes_path, "cpo_admin_district", i + 2,
+                        f"ward {postcodes.cpo_admin_ward.iloc[i]} is not in district {postcodes.cpo_admin_district.iloc[i]}")

@@ -11,6 +11,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from geo.boundaries import repair_polygons
 from geo.config import MANIFEST_PATH
 from geo.validate import Column, DataError, check_table
 
@@ -89,7 +90,13 @@ def read_geojson(source: Source, data_dir: Path, columns: list[Column], key: str
         if geometry.is_empty or geometry.geom_type not in ("Polygon", "MultiPolygon"):
             raise DataError(source.path, "geometry", index + 1, f"expected a polygon, found {geometry.geom_type}")
         geometries.append(geometry)
-    frame = gpd.GeoDataFrame(typed, geometry=geometries, crs="EPSG:4326")
+    try:
+        geometries, repaired = repair_polygons(geometries)
+    except ValueError as error:
+        raise DataError(source.path, "geometry", None, str(error)) from error
+    frame = gpd.GeoDataFrame(typed, geometry=list(geometries), crs="EPSG:4326")
+    # which features were invalid in the file and rebuilt (holes kept as holes), for the build's report
+    frame.attrs["repaired"] = typed[key].iloc[repaired].astype(str).tolist()
     minx, miny, maxx, maxy = frame.total_bounds
     if not (-1.0 < minx and maxx < 2.0 and 50.5 < miny and maxy < 51.7):
         raise DataError(source.path, "geometry", None, f"coordinates {frame.total_bounds.round(3).tolist()} are not lon/lat in Kent")

@@ -74,10 +74,12 @@ def test_share_in_most_deprived_deciles_matches_lsoa_counts(sql):
 
 
 def test_indicator_missing_values_stay_missing(sql):
-    # one LSOA holds no live postcode point, so it has no postcode-based value rather than an invented one
+    # every LSOA holds live postcode points since Swale 008D's polygon stopped being read as part of 008C (issue 9);
+    # indicators published for districts only have no ward values rather than invented ones
     missing = sql("select count(*) n from lsoas where bus_stop_400m_pct is null").n[0]
-    assert missing == 1
-    assert sql("select count(*) n from indicator_values where indicator_id = 'bus_stop_400m_pct' and level = 'lsoa'").n[0] == 937
+    assert missing == 0
+    assert sql("select count(*) n from wards where gigabit_pct_2021 is not null").n[0] == 0
+    assert sql("select count(*) n from indicator_values where indicator_id = 'bus_stop_400m_pct' and level = 'lsoa'").n[0] == 938
 
 
 def test_every_catalogue_indicator_has_values_at_its_native_level(sql):
