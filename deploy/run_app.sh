@@ -8,6 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${1:-${PORT:-8501}}
 python=${PYTHON:-.venv/bin/python}
+# client.allowedOrigins: the parent pages that may send the embedded app postMessage commands (the
+# /_stcore/host-config list): the same origins the proxy lets frame it.
+origins=()
+for origin in ${KLE_FRAME_ANCESTORS:-https://www.kent.gov.uk}; do
+  origins+=(--client.allowedOrigins "${origin%,}")
+done
 # server.address: listen on loopback only.  enableXsrfProtection / enableCORS: Streamlit's defaults, kept on;
 # behind the proxy the browser's Origin is the public host and nginx passes Host through, so Streamlit's
 # same-origin websocket check holds.  No frame headers come from Streamlit: the proxy sets frame-ancestors.
@@ -20,4 +26,8 @@ exec "$python" -m streamlit run app.py \
   --server.enableXsrfProtection true \
   --server.enableCORS true \
   --browser.gatherUsageStats false \
-  --global.developmentMode false
+  --global.developmentMode false \
+  --client.showErrorDetails none \
+  --server.maxUploadSize 1 \
+  --server.maxMessageSize 2 \
+  "${origins[@]}"

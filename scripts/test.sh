@@ -9,6 +9,7 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)  # the board pack PDF test reads and renders it
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)  # the Origin-abuse test runs in a network namespace
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "== installing Debian's ${missing[*]} for the browser and proxy tests"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

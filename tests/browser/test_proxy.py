@@ -28,6 +28,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "deploy"))
+import render_nginx  # noqa: E402
+
 ARTIFACTS = ROOT / "test-artifacts"
 EMBED_PATH = "/?embed=true&level=district"
 
@@ -77,7 +80,7 @@ class Deployment:
 
     @property
     def csp(self) -> str:
-        return f"frame-ancestors 'self' {self.allowed_origin}"
+        return f"{render_nginx.CONTENT_SECURITY_POLICY}; frame-ancestors 'self' {self.allowed_origin}"
 
     def diagnostics(self) -> str:
         parts = [f"--- nginx error log {self.error_log}:\n{_tail(self.error_log)}",
@@ -213,6 +216,7 @@ def test_gzip_and_cache_headers_on_static_assets(deployment):
     assert status == 200 and headers.get("Content-Encoding") == "gzip", where
     assert gzip.decompress(body) == (ROOT / "static" / "vendor" / "leaflet" / "leaflet.js").read_bytes(), where
     assert headers.get_all("Cache-Control") == ["public, max-age=86400"], where
+    assert headers.get("Server") == "nginx", where  # from disk (deploy/nginx: /app/static/), not a replica
 
     status, headers, body = _get(deployment.proxy_url + "/", gzip_ok=True)
     where = f"/\n{headers}\n{deployment.diagnostics()}"
@@ -230,42 +234,71 @@ def test_gzip_and_cache_headers_on_static_assets(deployment):
 # --- through the proxy in Chromium --------------------------------------------------------------------
 
 def _access_lines(deployment) -> list[dict]:
-    pattern = re.compile(r'"(?P<method>\S+) (?P<path>\S+) [^"]*" (?P<status>\d+) \d+ upstream=(?P<upstream>\S+) '
-                         r'sticky=(?P<sticky>\S+)')
+    pattern = re.compile(r'"(?P<method>\S+) (?P<path>\S+) [^"]*" (?P<status>\d+) \d+ upstream="(?P<upstream>[^"]*)" '
+                         r'route=(?P<route>\S*)')
     return [m.groupdict() for line in deployment.access_log.read_text().splitlines() if (m := pattern.search(line))]
 
 
-def test_district_page_works_through_the_proxy_on_one_replica(deployment, browser_page, wait_for_map,
-                                                                third_party_requests):
+def test_district_page_works_through_the_proxy(deployment, browser_page, wait_for_map, third_party_requests):
     page = browser_page
+    media_responses = []
+    page.on("response", lambda r: media_responses.append(r) if "/media/" in r.url else None)
     page.goto(f"{deployment.proxy_url}/district?district=E07000114")
     assert wait_for_map(page) == 23, deployment.diagnostics()  # Thanet's wards, drawn over the websocket
     assert f"ws://127.0.0.1:{deployment.proxy_url.rsplit(':', 1)[1]}/_stcore/stream" in page.requested_urls
     assert third_party_requests(page) == []
 
-    # The board pack is made by the session and held in that replica's memory (/media/...): it only
-    # arrives if the download request reaches the replica that holds the session.
+    # The board pack is made by the session and held in that replica's memory (/media/...): nginx finds it
+    # by trying each replica in turn.
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download the board pack (printable HTML)").click()
     pack = download_info.value.path().read_text(encoding="utf-8")
     assert "Margate Central" in pack and pack.count("<path") == 23
+    assert media_responses and media_responses[-1].headers.get("cache-control") == "private, max-age=3600"
+    media_url = media_responses[-1].url
+    for _ in range(6):  # without the route cookie, from anywhere: still found
+        status, headers, body = _get(media_url)
+        assert status == 200 and "Margate Central" in body.decode("utf-8"), status
 
-    cookie = {c["name"]: c["value"] for c in page.context.cookies()}.get("kle_sticky")
-    assert cookie, f"no sticky-session cookie set by the proxy: {page.context.cookies()}"
+    route = {c["name"]: c["value"] for c in page.context.cookies()}.get("kle_route")
+    assert route and re.fullmatch(r"[0-9a-f]{32}", route), f"no route cookie set by the proxy: {page.context.cookies()}"
     # nginx logs the websocket when it ends: close the page, then wait for that line.
     page.close()
     deadline = time.monotonic() + 30
-    while not any(line["path"] == "/_stcore/stream" and line["sticky"] == cookie for line in _access_lines(deployment)):
+    while not any(line["path"] == "/_stcore/stream" and line["route"] == route for line in _access_lines(deployment)):
         if time.monotonic() > deadline:
             pytest.fail(f"the websocket never appeared in the access log\n{deployment.diagnostics()}")
         time.sleep(0.2)
-    mine = [line for line in _access_lines(deployment) if line["sticky"] == cookie]
+    mine = [line for line in _access_lines(deployment) if line["route"] == route]
     websocket = [line for line in mine if line["path"] == "/_stcore/stream"]
-    media = [line for line in mine if line["path"].startswith("/media/")]
     where = "\n".join(map(str, mine)) + "\n" + deployment.diagnostics()
     assert websocket and all(line["status"] == "101" for line in websocket), where  # upgraded through nginx
-    assert media and all(line["status"] == "200" for line in media), where
-    assert len({line["upstream"] for line in mine}) == 1, f"one browser's requests went to several replicas:\n{where}"
+    # With its cookie a browser stays on one replica (a websocket that reconnects finds its session).
+    proxied = {line["upstream"] for line in mine if line["upstream"] != "-"}  # "-": /app/static/ from disk
+    assert len(proxied) == 1, where
+
+
+PAGES_WITH_MAPS_AND_CHARTS = {
+    "/?level=ward": 1, "/district?district=E07000105": 1, "/compare?ward=E05005093,E05005010": 1,
+    "/gap?district=E07000112": 1, "/data": 0, "/about": 0,
+}
+
+
+def test_every_page_draws_under_the_full_content_security_policy(deployment, browser_page, wait_for_map):
+    """The CSP (default-src 'self' and the rest) blocks nothing the app needs: every map draws, no violation."""
+    page = browser_page
+    for path, maps in PAGES_WITH_MAPS_AND_CHARTS.items():
+        page.console_errors.clear()
+        response = page.goto(deployment.proxy_url + path)
+        assert response.headers["content-security-policy"] == deployment.csp
+        page.locator('[data-testid="stApp"]').wait_for()
+        for index in range(maps):
+            assert wait_for_map(page, index) > 0, path
+        page.get_by_text("Sources and licences").first.wait_for()
+        page.wait_for_timeout(500)
+        violations = [m for m in page.console_errors if "Content Security Policy" in m or "Refused to" in m]
+        assert violations == [], (path, violations)
+        assert page.locator('[data-testid="stException"]').count() == 0, path
 
 
 def test_an_allowed_origin_frames_the_app_and_another_origin_is_refused(deployment, chromium_browser, wait_for_map):
