@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from geo import catalogue as indicator_catalogue
-from geo import gap
+from geo import db, embed, gap
 from geo.boundaries import (BRITISH_NATIONAL_GRID, SimplificationReport, WebCoverage, geometry_json, subset_topology,
                             topology_json, web_coverage)
 from geo.config import KENT_CODE, KENT_NAME, database_path, data_dir as default_data_dir, spatial_extension_path
@@ -67,6 +67,7 @@ class BuildReport:
     database_bytes: int
     simplification: list[SimplificationReport]
     counts: dict[str, int]
+    embed: embed.EmbedReport | None = None
 
 
 # ---------------------------------------------------------------- boundaries
@@ -456,11 +457,13 @@ def check_database(path: Path) -> dict[str, int]:
         connection.close()
 
 
-def build(data_dir: Path | None = None, database: Path | None = None, progress: Progress | None = None) -> BuildReport:
-    """Build the warehouse from the mirror; replace `database` only if everything passes."""
+def build(data_dir: Path | None = None, database: Path | None = None, progress: Progress | None = None,
+          embed_dir: Path | None = None) -> BuildReport:
+    """Build the warehouse from the mirror and the light embed pages from it; put both in service only if
+    everything passes (pages: `embed_dir`, default $KENT_EMBED_DIR or static/embed)."""
     data_dir = Path(data_dir or default_data_dir())
     database = Path(database or database_path())
-    progress = progress or Progress(total=8)
+    progress = progress or Progress(total=9)
     started = time.perf_counter()
 
     progress.stage(f"reading and validating {data_dir.name}/ (nothing is written until this passes)")
@@ -471,14 +474,26 @@ def build(data_dir: Path | None = None, database: Path | None = None, progress: 
     os.close(handle)
     temporary = Path(temporary_name)
     temporary.unlink()  # DuckDB wants to create the file itself
+    pages, served = None, False
     try:
         reports = _write(temporary, inputs, progress)
         progress.stage("checking the new database")
         counts = check_database(temporary)
-        progress.stage(f"putting it in service at {database.name}")
+        progress.stage("light embed pages from the new database (staged, not yet served)")
+        pages = embed.stage(temporary, embed_dir)
+        progress.detail(f"{pages.pages} pages, {pages.postcode_files} postcode files, {pages.bytes / 1e6:.1f} MB "
+                        f"in {pages.seconds:.1f} s")
+        progress.stage(f"putting it in service at {database.name} and the pages beside it")
         os.replace(temporary, database)  # atomic: readers of the old file keep their open handle
+        embed.activate(pages, embed_dir)  # atomic too: one symlink swap
+        served = True
+    except BaseException:
+        if pages is not None and not served:
+            embed.discard(pages)  # staged, never served: the previous pages stay as they were
+        raise
     finally:
+        db.clear_caches()  # the pages were read through geo.db from the temporary file
         temporary.unlink(missing_ok=True)
         Path(f"{temporary}.wal").unlink(missing_ok=True)
     seconds = time.perf_counter() - started
-    return BuildReport(database, seconds, database.stat().st_size, reports, counts)
+    return BuildReport(database, seconds, database.stat().st_size, reports, counts, pages)

@@ -24,6 +24,12 @@ def database_path() -> Path:
     return Path(os.environ.get("KENT_DB_PATH") or REPO_ROOT / "data" / "kent.duckdb")
 
 
+def embed_dir() -> Path:
+    """Where the light embed pages are served from: $KENT_EMBED_DIR, else static/embed (a symlink to the
+    build's own versioned folder, which Streamlit serves at /app/static/embed/)."""
+    return Path(os.environ.get("KENT_EMBED_DIR") or REPO_ROOT / "static" / "embed")
+
+
 def spatial_extension_path() -> Path:
     """The DuckDB spatial extension shipped in the duckdb-extension-spatial wheel."""
     import duckdb

@@ -1,9 +1,7 @@
 """/about — methodology per indicator (from the catalogue), sources and licences, accessibility, embed builder."""
-import html
-
 import streamlit as st
 
-from geo import catalogue, explore, state as url_state
+from geo import catalogue, embed_code, explore, state as url_state
 from pages import components
 
 components.read_state(url_state.ViewState())
@@ -34,18 +32,27 @@ st.markdown("We aim for WCAG 2.2 AA. The map is never the only way to a number: 
             "Tell us about a problem at the Kent County Council accessibility contact.")
 
 st.header("Embed on kent.gov.uk")
+st.markdown("The **light embed** is a static page per area and layer: the map drawn as SVG with every ward keyboard-"
+            "focusable and named with its value, the same values as a table, and postcode search. It works without "
+            "JavaScript and is about 20 kB for a district. The **interactive** embed is this explorer itself.")
 districts = explore.districts()
 names = {"": "All of Kent"} | dict(zip(districts.district_code, districts.district_name))
+kind = st.radio("Kind of embed", list(embed_code.KINDS), format_func=embed_code.KINDS.get, horizontal=True,
+                key="embed_kind")
 district_code = st.selectbox("District", list(names), format_func=names.get, key="embed_district")
 layers = explore.layer_choices()
+if kind == "light":
+    layers = layers[layers.indicator_id.isin(explore.db.run("embed_layers").indicator_id)]
 layer = st.selectbox("Layer", list(layers.indicator_id), format_func=dict(zip(layers.indicator_id, layers.label)).get,
                      key="embed_layer")
 base_url = st.text_input("Address of this explorer", value="https://explorer.example.kent.gov.uk", key="embed_base")
-path = "/district" if district_code else "/"
-query = "&".join(f"{k}={v}" for k, v in {"district": district_code, "layer": layer, "embed": "true"}.items() if v)
-title = f"Kent Locality Explorer: {names[district_code]}"
-st.text_area("Embed code: copy it into the page", f'<iframe src="{html.escape(base_url.rstrip("/"))}{path}?{query}" title="{html.escape(title)}" '
-        'width="100%" height="720" style="border:0" loading="lazy"></iframe>', height=110, key="embed_code")
+behind_proxy = st.checkbox("Served through the nginx configuration in deploy/ (light pages at /embed/…)", value=True,
+                           key="embed_proxy", disabled=kind != "light")
+snippet = embed_code.snippet(kind, base_url, district_code or None, layer, names[district_code],
+                             explore.indicator(layer)["label"], behind_proxy=behind_proxy)
+# st.code, not a keyed text box: a widget keeps its first value, so the code never followed the choices.
+st.caption("Embed code: copy it into the page (the copy button is at its top right).")
+st.code(snippet, language="html", wrap_lines=True)
 
 st.header("Sources and licences")
 sources = explore.db.run("source_attributions")

@@ -37,3 +37,7 @@ if [ ! -f "${KENT_DB_PATH:-data/kent.duckdb}" ]; then
   echo "== building the database from ${KENT_DATA_DIR:-../shared/data}"
   .venv/bin/python -m geo build
 fi
+if [ ! -e "${KENT_EMBED_DIR:-static/embed}" ]; then
+  echo "== light embed pages from the database (static/embed)"
+  .venv/bin/python -m geo embed
+fi

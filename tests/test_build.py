@@ -295,7 +295,7 @@ def test_cli_reports_the_failure_and_exits_non_zero(tmp_path, mirror_with, previ
                              "--database", str(previous_database)], capture_output=True, text=True, cwd=REPO_ROOT)
     assert result.returncode == 1
     assert "column 'IMD_score'" in result.stderr and "previous database, if any, is unchanged" in result.stderr
-    assert "[1/8] reading and validating" in result.stderr  # progress is shown
+    assert "[1/9] reading and validating" in result.stderr  # progress is shown
 
 
 def test_missing_mirror_file_is_named(tmp_path, mirror_with):
