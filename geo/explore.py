@@ -83,6 +83,10 @@ class Layer:
         return maps.choropleth(self.features, row, self.classification, selected_codes=selected_codes, overlays=overlays,
                                geometry=geometry)
 
+    def codes_in(self, district_code: str) -> tuple[str, ...]:
+        """The codes of this layer's areas that lie in one district."""
+        return tuple(self.values.area_code[self.values.district_code == district_code])
+
     def legend_html(self) -> str:
         """The HTML legend with class ranges as text."""
         return maps.legend_html(self.indicator, self.classification)
@@ -294,9 +298,22 @@ def district_findings(district_code: str) -> list[dict]:
 def ward_profiles(ward_codes: list[str]) -> dict[str, pd.DataFrame]:
     """For compared wards: fit to LSOAs, LSOAs inside, residents by national decile."""
     codes = list(ward_codes)
-    return {"fit": db.run("ward_fit_for_wards", ward_codes=codes),
+    fit = db.run("ward_fit_for_wards", ward_codes=codes)
+    fit = fit.set_index("ward_code").loc[[c for c in codes if c in set(fit.ward_code)]].reset_index()  # order chosen
+    return {"fit": fit,
             "lsoas": db.run("ward_lsoas", ward_codes=codes),
             "deciles": db.run("ward_decile_shares", ward_codes=codes)}
+
+
+def ward_lsoa_table(lsoas: pd.DataFrame) -> pd.DataFrame:
+    """The LSOAs inside a ward as people read them: residents and IMD score at the catalogue's precision."""
+    population, imd = catalogue.indicator("population"), catalogue.indicator("imd_score")
+    return pd.DataFrame({
+        "LSOA code": lsoas.lsoa_code.values, "LSOA": lsoas.lsoa_name.values,
+        "Residents (Census 2021)": [format_value(v, population, unit_style="none") for v in lsoas.population],
+        "IMD 2025 score": [format_value(v, imd, unit_style="none") for v in lsoas.imd_score],
+        "England decile (1 = most deprived)": ["" if pd.isna(d) else str(int(d)) for d in lsoas.imd_decile],
+    })
 
 
 def compare_table(ward_codes: list[str]) -> pd.DataFrame:

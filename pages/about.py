@@ -4,7 +4,7 @@ import streamlit as st
 from geo import catalogue, embed_code, explore, state as url_state
 from pages import components
 
-components.read_state(url_state.ViewState())
+view = components.read_state(url_state.ViewState())
 st.title("About the data")
 st.markdown("Every number in this explorer comes from official open data, cut to Kent, with the method below. "
             "Ward and district figures are built from neighbourhood (LSOA) figures, weighted by Census 2021 residents, "
@@ -57,4 +57,6 @@ st.code(snippet, language="html", wrap_lines=True)
 st.header("Sources and licences")
 sources = explore.db.run("source_attributions")
 st.table(sources.rename(columns={"attribution": "Attribution", "publishers": "Publisher", "source_ids": "Files"}).set_index("Publisher"))
+if view.embed:
+    components.full_explorer_link({})
 components.attribution_footer()

@@ -11,32 +11,19 @@ DEFAULT = url_state.ViewState(level="ward")
 
 view = components.read_state(DEFAULT)
 st.title("Compare wards")
-wards = explore.wards()
-label_of = {r.ward_code: f"{r.ward_name} ({r.district_name})" for r in wards.itertuples()}
-
-postcode_text = st.text_input("Add a ward by postcode", placeholder="e.g. CT9 1AE", key="postcode",
-                              help="Kent postcodes only (Code-Point Open 2025.2).")
+view = components.ward_picker(view)
 chosen = list(view.wards)
-if postcode_text:
-    postcode = url_state.normalise_postcode(postcode_text)
-    found = explore.find_postcode(postcode) if postcode else None
-    if found is None:
-        st.warning("That is not a Kent postcode we know. Check it, or pick the ward by name below.")
-    else:
-        st.success(f"{found['postcode']} is in {found['ward_name']} ward, {found['district_name']}.")
-        if found["ward_code"] not in chosen and len(chosen) < url_state.MAX_COMPARED_WARDS:
-            chosen.append(found["ward_code"])
-
-chosen = st.multiselect("Wards to compare (2 to 6)", list(wards.ward_code), default=chosen, format_func=label_of.get,
-                        max_selections=url_state.MAX_COMPARED_WARDS, key=f"wards_{'_'.join(chosen)}")
-view = components.layer_picker(replace(view, wards=tuple(chosen), level="ward"), levels=("ward",))
+view = components.layer_picker(replace(view, level="ward"), levels=("ward",))
 components.write_state(view, DEFAULT)
 
 layer = explore.layer(view.layer, "ward", None, view.classes)
 clicked = components.show_layer(layer, key=f"compare_map_{view.layer}_{view.classes}", selected=chosen, height=460)
-if clicked and clicked not in chosen and len(chosen) < url_state.MAX_COMPARED_WARDS:
-    st.query_params["ward"] = ",".join(chosen + [clicked])
-    st.rerun()
+# The map keeps reporting its last click on every rerun: act on a click once, so a ward removed stays removed.
+if clicked and clicked != st.session_state.get("compare_map_click"):
+    st.session_state.compare_map_click = clicked
+    if clicked not in chosen and len(chosen) < url_state.MAX_COMPARED_WARDS:
+        st.query_params["ward"] = ",".join(chosen + [clicked])
+        st.rerun()
 
 if len(chosen) < 2:
     st.info("Choose at least two wards (by name, postcode, or by clicking the map) to compare them.")
@@ -69,7 +56,7 @@ else:
         lsoas = profiles["lsoas"][profiles["lsoas"].ward_code == fit.ward_code]
         left, right = st.columns(2)
         left.table(deciles.set_index(deciles.columns[0]).T)
-        right.table(lsoas[["lsoa_code", "lsoa_name", "population", "imd_score", "imd_decile"]].rename(columns={
-            "lsoa_code": "LSOA code", "lsoa_name": "LSOA", "population": "Residents", "imd_score": "IMD score",
-            "imd_decile": "England decile"}).set_index("LSOA code"))
+        right.table(explore.ward_lsoa_table(lsoas).set_index("LSOA code"))
+if view.embed:
+    components.full_explorer_link(url_state.to_params(view, DEFAULT))
 components.attribution_footer()

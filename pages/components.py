@@ -4,7 +4,9 @@ This is the only module besides the page scripts that imports Streamlit; it hold
 """
 from __future__ import annotations
 
+import html
 from dataclasses import replace
+from urllib.parse import urlencode
 
 import streamlit as st
 from streamlit_folium import st_folium
@@ -83,6 +85,56 @@ def layer_picker(view: url_state.ViewState, levels=url_state.LEVELS) -> url_stat
     return replace(view, layer=layer, level=level, classes=classes)
 
 
+_WARDS_KEY = "compare_wards"
+_WARDS_FROM_URL = "compare_wards_from_url"  # the URL's wards when the widget last took them
+
+
+def _add_ward_by_postcode() -> None:
+    """Add the postcode's ward to the chosen wards once, when the postcode is entered (not on every rerun)."""
+    postcode = url_state.normalise_postcode(st.session_state.get("postcode", ""))
+    found = explore.find_postcode(postcode) if postcode else None
+    chosen = list(st.session_state.get(_WARDS_KEY, []))
+    if found and found["ward_code"] not in chosen and len(chosen) < url_state.MAX_COMPARED_WARDS:
+        st.session_state[_WARDS_KEY] = chosen + [found["ward_code"]]
+
+
+def ward_picker(view: url_state.ViewState) -> url_state.ViewState:
+    """The wards to compare, in the order chosen: by postcode, or by name (optionally narrowed to one district).
+
+    The multiselect keeps one key, so picking a ward never rebuilds it; it takes the URL's wards only when
+    the URL changed from outside it (first visit, a shared link, a map click).
+    """
+    if st.session_state.get(_WARDS_FROM_URL) != list(view.wards):
+        st.session_state[_WARDS_KEY] = list(view.wards)
+        st.session_state[_WARDS_FROM_URL] = list(view.wards)
+    wards = explore.wards()
+    label_of = {r.ward_code: f"{r.ward_name} ({r.district_name})" for r in wards.itertuples()}
+    districts = explore.districts()
+    district_names = {None: "All of Kent"} | dict(zip(districts.district_code, districts.district_name))
+    left, right = st.columns([1, 2])
+    postcode_text = left.text_input("Add a ward by postcode", placeholder="e.g. CT9 1AE", key="postcode",
+                                    on_change=_add_ward_by_postcode, help="Kent postcodes only (Code-Point Open 2025.2).")
+    if postcode_text:
+        postcode = url_state.normalise_postcode(postcode_text)
+        found = explore.find_postcode(postcode) if postcode else None
+        if found is None:
+            left.warning("That is not a Kent postcode we know. Check it, or pick the ward by name.")
+        else:
+            left.success(f"{found['postcode']} is in {found['ward_name']} ward, {found['district_name']}.")
+    district = right.selectbox("List the wards of", list(district_names), format_func=district_names.get,
+                               key="compare_wards_of", help="Narrows the list below; wards already chosen stay.")
+    chosen = list(st.session_state[_WARDS_KEY])
+    listed = wards.ward_code if district is None else wards.ward_code[wards.district_code == district]
+    options = chosen + [code for code in listed if code not in chosen]
+    # No "Select all matches": typing a district's name would pick its first few wards, not all of them.
+    picked = st.multiselect(f"Wards to compare (2 to {url_state.MAX_COMPARED_WARDS}), in the order chosen", options,
+                            format_func=label_of.get, max_selections=url_state.MAX_COMPARED_WARDS, key=_WARDS_KEY,
+                            select_all=False, filter_mode="contains",
+                            placeholder="Type a ward's name" if district is None else f"Type or pick a ward of {district_names[district]}")
+    st.session_state[_WARDS_FROM_URL] = list(picked)
+    return replace(view, wards=tuple(picked))
+
+
 def overlay_picker(view: url_state.ViewState) -> url_state.ViewState:
     """Optional point overlays."""
     labels = {"rail_stations": "Rail stations", "bus_stops": "Bus stops"}
@@ -124,11 +176,27 @@ def show_layer(layer: explore.Layer, *, key: str, selected=(), overlays=None, he
     return clicked.get("area_code")
 
 
-def full_explorer_link(path: str, view: url_state.ViewState, default: url_state.ViewState) -> None:
-    """From the embed: a link that opens the same view in the full explorer, in a new tab."""
-    query = "&".join(f"{k}={v}" for k, v in url_state.to_params(replace(view, embed=False), default).items())
-    st.markdown(f'<a href="{path}?{query}" target="_blank" rel="noopener">Open the full Kent Locality Explorer (new tab)</a>',
-                unsafe_allow_html=True)
+def district_outline_note(layer: explore.Layer, view: url_state.ViewState) -> tuple[str, ...]:
+    """On the Kent page, a district in the URL is honoured: its areas are outlined, and a note links to its own map
+    (keeping embed=true, so an embed stays an embed). Returns the codes to outline."""
+    if not view.district:
+        return ()
+    name = explore.districts().set_index("district_code").district_name[view.district]
+    outlined = layer.codes_in(view.district)
+    query = urlencode({"district": view.district, "layer": view.layer} | ({"embed": "true"} if view.embed else {}))
+    areas = (f"{len(outlined)} {url_state.LEVEL_LABELS[layer.level].lower()}" if len(outlined) != 1
+             else explore.LEVEL_NOUN[layer.level])
+    st.info(f"This is the Kent map with {name}'s {areas} outlined in black. [Open {name}'s own map](district?{query})",
+            icon=":material/info:")
+    return outlined
+
+
+def full_explorer_link(params: dict[str, str]) -> None:
+    """From an embed: a link that opens the same view (these URL parameters, without embed) in the full explorer,
+    in a new tab. The link is query-only (``?layer=…``), so it keeps the page's path under any sub-path deployment."""
+    query = urlencode({k: v for k, v in params.items() if k != "embed"})
+    st.markdown(f'<a href="?{html.escape(query)}" target="_blank" rel="noopener">'
+                "Open the full Kent Locality Explorer (new tab)</a>", unsafe_allow_html=True)
 
 
 def attribution_footer() -> None:

@@ -47,4 +47,6 @@ left.download_button("Download CSV", lambda: explore.csv_download(filtered), fil
 right.download_button("Download GeoJSON", lambda: explore.geojson_download(filtered, level, district_code),
                       file_name=f"{slug}.geojson", mime="application/geo+json", icon=":material/download:",
                       on_click="ignore")
+if view.embed:
+    components.full_explorer_link(url_state.to_params(view, DEFAULT))
 components.attribution_footer()

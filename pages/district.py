@@ -13,11 +13,16 @@ view = components.read_state(DEFAULT)
 districts = explore.districts()
 names = dict(zip(districts.district_code, districts.district_name))
 codes = list(districts.district_code)
-district_code = st.selectbox("District", codes, index=codes.index(view.district) if view.district else None,
-                             format_func=names.get, placeholder="Choose a district", key="district")
+if view.embed:  # an embed shows the district its page chose: no picker to switch it
+    district_code = view.district
+else:
+    district_code = st.selectbox("District", codes, index=codes.index(view.district) if view.district else None,
+                                 format_func=names.get, placeholder="Choose a district", key="district")
 if district_code is None:
     st.title("District view")
-    st.info("Choose a district to see its wards, how they compare with Kent, and its board pack.")
+    st.info("Choose a district to see its wards, how they compare with Kent, and its board pack."
+            if not view.embed else "This embed names no district: add district=<code> to its address, e.g. "
+            "district=E07000114 for Thanet.")
     components.write_state(replace(view, district=None), DEFAULT)
     components.attribution_footer()
     st.stop()
@@ -61,5 +66,5 @@ if not view.embed:
                                  file_name=f"{pack_name}.pdf", mime="application/pdf", icon=":material/download:",
                                  on_click="ignore")
 else:
-    components.full_explorer_link("/district", view, DEFAULT)
+    components.full_explorer_link(url_state.to_params(view, DEFAULT))
 components.attribution_footer()

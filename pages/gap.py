@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from geo import explore, gap
+from geo import explore, gap, state as url_state
 from pages import components
 
 view = components.read_gap_state()
@@ -86,4 +86,6 @@ with st.expander("Method, sources and direction checks", expanded=False):
         "the IoD 2019 road distances to a GP, primary school, post office and food shop.\n"
         "Missing values are never filled: a ward missing an input of a weighted component has no index.")
     st.dataframe(explore.gap_method_table(result), hide_index=True, width="stretch")
+if view.embed:
+    components.full_explorer_link(url_state.gap_params(view))
 components.attribution_footer()

@@ -17,7 +17,7 @@ if not view.embed:
 view = components.layer_picker(view)
 if not view.embed:
     view = components.overlay_picker(view)
-view = replace(view, district=None, wards=())
+view = replace(view, wards=())  # a district in the URL is outlined on the Kent map, not dropped
 components.write_state(view, DEFAULT)
 
 layer = explore.layer(view.layer, view.level, None, view.classes)
@@ -35,10 +35,12 @@ if not view.embed:
                         explore.format_value(worst.value.iloc[0], layer.indicator), delta_color="off",
                         delta_arrow="off")
 
-clicked = components.show_layer(layer, key=f"kent_map_{view.layer}_{layer.level}_{view.classes}",
-                                overlays=components.overlay_points(view.overlays, None), table_expanded=view.embed)
+outlined = components.district_outline_note(layer, view)
+clicked = components.show_layer(layer, key=f"kent_map_{view.layer}_{layer.level}_{view.classes}_{view.district}",
+                                selected=outlined, overlays=components.overlay_points(view.overlays, None),
+                                table_expanded=view.embed)
 if clicked and layer.level == "ward" and not view.embed:
     st.switch_page("pages/compare.py", query_params={"ward": clicked})
 if view.embed:
-    components.full_explorer_link("/", view, DEFAULT)
+    components.full_explorer_link(url_state.to_params(view, DEFAULT))
 components.attribution_footer()
