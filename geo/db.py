@@ -3,9 +3,14 @@
 This module is the single caching seam. DuckDB connections are not thread-safe, so every
 query runs on its own cursor. When the database file is replaced by a new build, the next
 query opens the new file; cached results are keyed on the file's identity, so they expire too.
+
+A bad file (truncated, random bytes, empty, unreadable, in an unreadable folder) never reaches a visitor:
+the last good opening keeps serving, `fault()` says so in fixed words (no path, no traceback; the
+detail goes to the server log) and `health()` reports it for the replica's health check.
 """
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections import OrderedDict
@@ -24,6 +29,19 @@ HEADER_PARAMETERS = re.compile(r"^--\s*Parameters:\s*(.*)$", re.MULTILINE)
 
 class DatabaseMissing(RuntimeError):
     """No built database at the expected path."""
+
+
+class DatabaseUnavailable(DatabaseMissing):
+    """The database file cannot be read and no good opening of it is left to serve."""
+
+
+UNAVAILABLE_MESSAGE = "The explorer's data cannot be read at the moment. Please try again later."
+FAULT_MESSAGE = ("The latest data update could not be read, so the explorer is showing the data it loaded "
+                 "before. The team has been alerted by the health check.")
+HEALTH_FAULT = "database fault: the file in service cannot be read; serving the last good database"
+HEALTH_UNAVAILABLE = "database fault: the file in service cannot be read and there is no good database to serve"
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,7 +73,9 @@ def read_sql(name: str) -> str:
 
 
 _connection_lock = threading.Lock()
-_connection: tuple[tuple, "ReadOnlyDatabase"] | None = None
+_connection: tuple[tuple, "ReadOnlyDatabase"] | None = None  # the last good opening
+_previous: tuple[tuple, "ReadOnlyDatabase"] | None = None  # the opening before it, for a fault met mid-query
+_failed: tuple | None = None  # (path, identity or None) of the file that could not be read, while it lasts
 CATALOG = "kent"  # the name the database file is attached under
 USE_CATALOG = f"USE {CATALOG}"
 
@@ -78,6 +98,7 @@ class ReadOnlyDatabase:
         self._connection = duckdb.connect(":memory:")
         for statement in setup_statements(path):
             self._connection.execute(statement)
+        self._connection.execute(OPEN_CHECK).fetchall()  # the catalogue and a table read, or the file is bad
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for one thread, reading the attached file."""
@@ -95,20 +116,102 @@ def setup_statements(path: Path) -> list[str]:
             USE_CATALOG, "SET enable_external_access = false", "SET lock_configuration = true"]
 
 
+OPEN_CHECK = "SELECT count(*) FROM districts"
+
+
 def _sql_string(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _open(path: Path | None) -> tuple[tuple, ReadOnlyDatabase]:
-    global _connection
-    path = Path(path or database_path())
-    if not path.is_file():
-        raise DatabaseMissing(f"No database at {path.name}: run `python -m geo build` first.")
-    identity = _file_identity(path)
-    with _connection_lock:
-        if _connection is None or _connection[0] != identity:
-            _connection = (identity, ReadOnlyDatabase(path))  # the old one closes when its last cursor is gone
+def _fallback(path: Path, identity: tuple | None, error: BaseException) -> tuple[tuple, ReadOnlyDatabase]:
+    """Remember that this file cannot be read; the last good opening of the same path, else DatabaseUnavailable.
+    Call with _connection_lock held."""
+    global _failed
+    if _failed != (str(path), identity):
+        _log.error("database %s cannot be read (%s: %s); %s", path, type(error).__name__, error,
+                   "serving the last good one" if _connection and _connection[0][0] == str(path) else "nothing to serve")
+    _failed = (str(path), identity)
+    if _connection is not None and _connection[0][0] == str(path):
         return _connection
+    raise DatabaseUnavailable(UNAVAILABLE_MESSAGE) from None
+
+
+def _open(path: Path | None) -> tuple[tuple, ReadOnlyDatabase]:
+    global _connection, _previous, _failed
+    path = Path(path or database_path())
+    try:
+        identity = _file_identity(path)
+    except FileNotFoundError as error:
+        with _connection_lock:
+            if _connection is None or _connection[0][0] != str(path):
+                raise DatabaseMissing(f"No database at {path.name}: run `python -m geo build` first.") from None
+            return _fallback(path, None, error)
+    except OSError as error:  # e.g. an unreadable folder
+        with _connection_lock:
+            return _fallback(path, None, error)
+    with _connection_lock:
+        if _connection is not None and _connection[0] == identity:
+            if _failed is not None and _failed[1] != identity:  # the bad file is gone: the good one is back
+                _failed = None
+            return _connection
+        if _failed == (str(path), identity):
+            return _fallback(path, identity, RuntimeError("still the file that failed"))
+        try:
+            opened = ReadOnlyDatabase(path)
+        except (duckdb.Error, OSError) as error:
+            return _fallback(path, identity, error)
+        _previous, _connection, _failed = _connection, (identity, opened), None  # older ones close with their last cursor
+        return _connection
+
+
+def _file_fault(error: duckdb.Error) -> bool:
+    """A query error that comes from the file (unreadable blocks, a lost catalogue), not from the query."""
+    return not isinstance(error, (duckdb.ParserException, duckdb.BinderException, duckdb.InvalidInputException,
+                                  duckdb.ConversionException, duckdb.TypeMismatchException))
+
+
+def _query_failed(identity: tuple, error: duckdb.Error) -> tuple[tuple, ReadOnlyDatabase]:
+    """A file fault met mid-query on the opening of `identity`: go back to the opening before it."""
+    global _connection
+    with _connection_lock:
+        if _connection is not None and _connection[0] == identity:
+            _connection = _previous if _previous is not None and _previous[0][0] == identity[0] else None
+        return _fallback(Path(identity[0]), identity, error)
+
+
+def fault() -> str | None:
+    """FAULT_MESSAGE while the database file cannot be read and the last good opening is serving, else None."""
+    with _connection_lock:
+        return FAULT_MESSAGE if _failed is not None and _connection is not None else None
+
+
+def health(path: Path | None = None) -> tuple[bool, str]:
+    """(ok, message) for the health check: can the file in service be read (and is it a database)?"""
+    global _failed
+    path = Path(path or database_path())
+    try:
+        _open(path)
+        with open(path, "rb") as handle:
+            readable = handle.read(12)[8:12] == DUCKDB_MAGIC
+        if not readable:
+            raise OSError("not a DuckDB file")
+    except DatabaseUnavailable:
+        return False, HEALTH_UNAVAILABLE
+    except DatabaseMissing:
+        return False, "database fault: no database has been built"
+    except OSError as error:
+        with _connection_lock:
+            try:
+                _fallback(path, _connection[0] if _connection else None, error)
+            except DatabaseUnavailable:
+                return False, HEALTH_UNAVAILABLE
+        return False, HEALTH_FAULT
+    with _connection_lock:
+        if _failed is not None and _connection is not None and _failed[1] == _connection[0]:
+            _failed = None  # the file in service is readable again (its permissions were put right)
+        if _failed is not None:
+            return False, HEALTH_FAULT if _connection is not None else HEALTH_UNAVAILABLE
+    return True, "ok"
 
 
 def connection(path: Path | None = None) -> ReadOnlyDatabase:
@@ -131,16 +234,27 @@ def run(name: str, path: Path | None = None, **parameters) -> pd.DataFrame:
         if key in _results:
             _results.move_to_end(key)
             return _results[key].copy()
-    cursor = shared.cursor()
     try:
-        result = cursor.execute(query.sql, parameters).df()
-    finally:
-        cursor.close()
+        result = _read(shared, query.sql, parameters)
+    except duckdb.Error as error:
+        if not _file_fault(error):
+            raise
+        identity, shared = _query_failed(identity, error)  # once, on the last good opening
+        key = (name, identity, key[2])
+        result = _read(shared, query.sql, parameters)
     with _connection_lock:
         _results[key] = result
         while len(_results) > _RESULTS_MAX:
             _results.popitem(last=False)
     return result.copy()
+
+
+def _read(shared: ReadOnlyDatabase, sql: str, parameters: dict) -> pd.DataFrame:
+    cursor = shared.cursor()
+    try:
+        return cursor.execute(sql, parameters).df()
+    finally:
+        cursor.close()
 
 
 def derived(name: str, compute, **parameters):
@@ -166,7 +280,7 @@ def _hashable(value):
 
 def clear_caches() -> None:
     """Forget the connection and cached results (tests call this between databases)."""
-    global _connection
+    global _connection, _previous, _failed
     with _connection_lock:
-        _connection = None
+        _connection = _previous = _failed = None
         _results.clear()

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import explore, gap, state as url_state
-from geo.db import DatabaseMissing
+from geo import db, explore, gap, state as url_state
+from geo.db import DatabaseMissing, DatabaseUnavailable
 
 # Streamlit's default caption grey is below WCAG AA contrast on white.
 PAGE_CSS = """<style>[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p
@@ -42,10 +42,15 @@ def _read_view(parse):
     run_through_app()
     try:
         view, warnings = parse(st.query_params.to_dict(), explore.districts().district_code)
+    except DatabaseUnavailable as error:  # a fixed message: no path, no traceback (those go to the log)
+        st.error(str(error), icon=":material/error:")
+        st.stop()
     except DatabaseMissing as error:
         st.error(f"{error} See README.md.")
         st.stop()
     st.html(PAGE_CSS)
+    if db.fault():
+        st.warning(db.fault(), icon=":material/warning:")
     # Streamlit keeps `embed` to itself (it is not in st.query_params); it reports it here.
     view = replace(view, embed=bool(st.context.is_embedded))
     for warning in warnings:
