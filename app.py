@@ -10,6 +10,7 @@ PAGES = [
     st.Page("pages/district.py", title="District", url_path="district"),
     st.Page("pages/compare.py", title="Compare wards", url_path="compare"),
     st.Page("pages/gap.py", title="Infrastructure gap", url_path="gap"),
+    st.Page("pages/change.py", title="Change over time", url_path="change"),
     st.Page("pages/data.py", title="Rankings and downloads", url_path="data"),
     st.Page("pages/about.py", title="About the data", url_path="about"),
 ]

@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from geo import catalogue as indicator_catalogue
-from geo import db, embed, gap
+from geo import db, embed, gap, history
 from geo.boundaries import (BRITISH_NATIONAL_GRID, SimplificationReport, WebCoverage, geometry_json, subset_topology,
                             topology_json, web_coverage)
 from geo.config import KENT_CODE, KENT_NAME, database_path, data_dir as default_data_dir, spatial_extension_path
@@ -414,6 +414,10 @@ def _write(path: Path, inputs: Inputs, progress: Progress) -> list[Simplificatio
                             "bus_stops": stops, "postcode_table": postcode_table,
                             "ofcom_constituency_timeseries": timeseries, "ofcom_district_coverage": ofcom_district,
                             "iod2025_district_summaries": summaries, "source_files": sources,
+                            # change over time (geo/history.py): the /change page's tables and rules
+                            "ofcom_district_timeseries": history.ofcom_district_timeseries(inputs),
+                            "imd2019_lsoa21": history.imd2019_on_lsoa21(inputs),
+                            "comparability": history.comparability_rules(catalogue),
                             "simplification": pd.DataFrame([dataclasses.asdict(r) for r in reports])}.items():
             connection.register("frame", frame)
             connection.execute(f"create table {name} as select * from frame")

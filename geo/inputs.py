@@ -9,6 +9,7 @@ import pandas as pd
 
 from geo import catalogue as indicator_catalogue
 from geo.config import DISTRICT_CODES
+from geo.history import OFCOM_DISTRICT_FILES
 from geo.sources import Source, load_manifest, read_csv, read_geojson
 from geo.validate import Column, DataError, check_members
 
@@ -70,6 +71,12 @@ FILE_RULES: dict[str, tuple[list[Column], str | None, str]] = {
                      # the publisher's own assignment (Code-Point Open), which the build uses
                      _code("cpo_admin_ward", "ward"), _code("cpo_admin_district", "district")], "postcode", "csv"),
 }
+# Ofcom's earlier district files, for the change page's series (the May 2021 file is above).
+FILE_RULES.update({
+    file.source_id: ([_code(file.key, "district"), Column("laua_name"), _number("SFBB availability (% premises)", **PERCENT),
+                      _number("UFBB availability (% premises)", **PERCENT),
+                      _number("% of premises unable to receive 30Mbit/s", **PERCENT)], file.key, "csv")
+    for file in OFCOM_DISTRICT_FILES if file.source_id not in FILE_RULES})
 
 
 @dataclass
@@ -168,8 +175,11 @@ def check_relationships(inputs: Inputs) -> None:
         bad = population_counts[population_counts != 6]
         raise DataError(inputs.sources["census2021_population"].path, "lsoa21_code", None,
                         f"each LSOA needs 6 age bands; {bad.index[0] if len(bad) else 'some LSOA'} does not")
-    for source_id in ("ofcom_district_202105",):
-        check_members(inputs[source_id].laua, districts, inputs.sources[source_id].path, "laua", "Kent district")
+    for file in OFCOM_DISTRICT_FILES:
+        codes = inputs[file.source_id][file.key]
+        check_members(codes, districts, inputs.sources[file.source_id].path, file.key, "Kent district")
+        if set(codes) != districts:
+            raise DataError(inputs.sources[file.source_id].path, file.key, None, "expected a row for each of Kent's 12 districts")
     for source_id in ("naptan_stops", "rail_stations", "postcodes"):
         check_members(inputs[source_id].WD25CD, ward_codes, inputs.sources[source_id].path, "WD25CD", "WD25 ward")
     postcodes, postcodes_path = inputs["postcodes"], inputs.sources["postcodes"].path

@@ -57,6 +57,19 @@ _NEUTRAL = ("#e3eef9", "#d0e1f2", "#b7d4ea", "#94c4df", "#6aaed6",
             "#4a98c9", "#2e7ebc", "#1764ab", "#084a91", "#08306b")  # Blues (matplotlib), without its near-white
 
 
+# Diverging, for change maps: ColorBrewer PuOr (colour-blind safe), purple = towards less, orange = towards more
+# deprived (or worse), with a light grey middle for little or no change.
+_DIVERGING = ("#542788", "#998ec3", "#d8daeb", "#f0f0f0", "#fee0b6", "#f1a340", "#b35806")
+
+
+def diverging_palette(n_classes: int = 7) -> list[str]:
+    """Colours for an odd number of change classes (3, 5 or 7), from 'better' through 'no change' to 'worse'."""
+    if n_classes not in (3, 5, 7):
+        raise ValueError(f"a diverging palette has 3, 5 or 7 classes, not {n_classes}")
+    trim = (7 - n_classes) // 2
+    return list(_DIVERGING[trim:len(_DIVERGING) - trim])
+
+
 @dataclass(frozen=True)
 class Classification:
     """Class breaks for one set of values: upper bounds, each value's class (None = missing), range labels."""
@@ -295,11 +308,13 @@ _OVERLAYS = {
 
 
 def choropleth(features: Sequence[Mapping], indicator: Mapping, classification: Classification,
-               selected_codes: Iterable[str] = (), overlays=(), geometry: MapGeometry | None = None) -> folium.Map:
+               selected_codes: Iterable[str] = (), overlays=(), geometry: MapGeometry | None = None,
+               colours: Sequence[str] | None = None) -> folium.Map:
     """Offline folium choropleth of features classed by ``classification`` (same order as the features).
 
     The boundaries sent are ``geometry`` (built TopoJSON of exactly these areas); without it, they are
-    made from the features' own GeoJSON geometries.
+    made from the features' own GeoJSON geometries. ``colours`` (one per class) replaces the indicator's
+    palette, e.g. ``diverging_palette()`` for a change map.
     """
     if len(features) != len(classification.classes):
         raise ValueError(f"{len(features)} features but {len(classification.classes)} classified values")
@@ -308,7 +323,9 @@ def choropleth(features: Sequence[Mapping], indicator: Mapping, classification: 
     if set(by_code) != set(geometry.area_codes):
         raise ValueError(f"the map geometry has {len(geometry.area_codes)} areas, the features {len(by_code)} "
                          "different ones")
-    colours = class_colours(indicator, classification)
+    colours = list(colours) if colours is not None else class_colours(indicator, classification)
+    if len(colours) != classification.k:
+        raise ValueError(f"{len(colours)} colours for {classification.k} classes")
     selected = set(selected_codes)
     rank_of = int(indicator.get("rank_of") or sum(1 for f in features if not _is_missing(f.get("rank"))))
 

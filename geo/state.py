@@ -204,3 +204,30 @@ def normalise_postcode(text: str) -> str | None:
 def is_area_code(text: str) -> bool:
     """True for strings shaped like an ONS E0… area code."""
     return bool(_CODE.match(text or ""))
+
+
+# --- the /change page ----------------------------------------------------------------------------
+CHANGE_PARAMS = ("district", "layer", "level", "embed")
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """What the change page shows: an indicator's change over time, at a level, for Kent or one district."""
+
+    district: str | None = None
+    layer: str = DEFAULT_LAYER
+    level: str = "ward"
+    embed: bool = False
+
+
+def parse_change(params: Mapping[str, object], *, districts: Iterable[str], layers: Iterable[str]) -> tuple[ChangeView, list[str]]:
+    """Validate the change page's URL parameters (district, layer, level, embed) like every other page's."""
+    base, warnings = parse({k: v for k, v in params.items() if k in CHANGE_PARAMS}, districts=districts, wards=(),
+                           layers=layers, default=ViewState(level=ChangeView.level))
+    return ChangeView(district=base.district, layer=base.layer, level=base.level, embed=base.embed), warnings
+
+
+def change_params(view: ChangeView) -> dict[str, str]:
+    """Query parameters for a change view; defaults are left out."""
+    return to_params(ViewState(district=view.district, layer=view.layer, level=view.level, embed=view.embed),
+                     ViewState(level=ChangeView.level))

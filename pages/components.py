@@ -256,3 +256,18 @@ def gap_controls(view: url_state.GapView) -> url_state.GapView:
     weights = tuple(sliders[i].slider(label, 0, gap.MAX_WEIGHT, step=1, key=f"gap_w_{component}", on_change=_match_preset)
                     for i, (component, label) in enumerate(explore.GAP_COMPONENT_LABELS.items()))
     return replace(view, district=district, weights=weights)
+
+
+# --- the /change page --------------------------------------------------------------------------
+
+def read_change_state() -> url_state.ChangeView:
+    """The change view described by the URL, with a warning for anything unusable."""
+    return _read_view(lambda params, districts: url_state.parse_change(
+        params, districts=districts, layers=list(explore.layer_choices().indicator_id)))
+
+
+def write_change_state(view: url_state.ChangeView) -> None:
+    """Make the URL describe the change view."""
+    wanted = url_state.change_params(replace(view, embed=False))
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)

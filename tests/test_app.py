@@ -101,7 +101,7 @@ def test_about_page_documents_every_catalogue_indicator():
         assert f"{row.label} ({row.unit})" in labels
 
 
-@pytest.mark.parametrize("page", ["kent", "district", "compare", "data", "about"])
+@pytest.mark.parametrize("page", ["kent", "district", "compare", "data", "about", "change"])
 def test_every_page_carries_the_attribution_lines(page):
     app = run_page(page, district="E07000114", ward="E05005093,E05005010")
     captions = " ".join(c.value for c in app.caption)

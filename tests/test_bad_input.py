@@ -43,6 +43,7 @@ PAGES = [
     Page("compare", COMMON_PARAMS),
     Page("data", COMMON_PARAMS),
     Page("about", COMMON_PARAMS),
+    Page("change", ("district", "layer", "level", "embed")),
     Page("gap", ("preset", "w_broadband", "w_transport", "w_services", "seed", "district", "embed"), max_examples=20),
 ]
 

@@ -145,3 +145,18 @@ def test_gap_page_with_weights_in_the_url_maps_ranks_and_charts_a_district(open_
     page.keyboard.press("ArrowRight")  # keyboard route: the broadband weight 2 -> 3
     page.wait_for_url("**w_broadband=3**", timeout=60_000)
     assert "w_transport=8" in page.url and "district=E07000114" in page.url
+
+
+def test_change_page_draws_the_ward_rank_change_map_with_its_table(open_page, wait_for_map):
+    page = open_page("/change?level=ward")
+    assert wait_for_map(page) == 255
+    expect(_rows(page)).to_have_count(255, timeout=60_000)
+    assert "Within 5 places either way" in page.locator("table.kle-legend").inner_text()
+    assert "Margate Central" in _rows(page).first.text_content()
+
+
+def test_change_page_charts_ofcoms_two_geographies(open_page):
+    page = open_page("/change?layer=gigabit_pct_2021")
+    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(2, timeout=60_000)
+    expect(page.get_by_text("two different geographies")).to_be_visible()
+    assert page.locator('[data-testid="stException"]').count() == 0
