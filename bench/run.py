@@ -37,7 +37,9 @@ EXAMPLE_DISTRICT = "E07000114"  # Thanet, 23 wards: the district the tests and t
 GOALS = {  # from issue 5
     "payload_ward_kb": 200, "payload_lsoa_kb": 500, "district_page_s": 1.3, "kent_ward_page_s": 1.4,
     "layer_switch_ms": 250, "build_s": 60, "sessions_p95_s": 4, "session_errors": 0,
+    "change_vs_kent_ward_ratio": 1.2,  # issue 16: /change?level=ward within 1.2x the Kent ward page, same run
 }
+CHANGE_PATH = "/change?level=ward"
 TOP_QUERIES = 5
 # When the goals were set, a bare Streamlit page drawing a 23-polygon map took about 1.15 s here (BRIEF.md);
 # the baseline's one-district page is that page, so it shows how loaded the machine is today.
@@ -86,6 +88,7 @@ def page_figures(app_url: str, baseline_url: str, repeat: int) -> list[Figure]:
     pages = []
     for name, app_path, baseline_path, expected, _ in views:
         pages += [(f"app {name}", app_url + app_path, expected), (f"baseline {name}", baseline_url + baseline_path, expected)]
+    pages.append(("app change", app_url + CHANGE_PATH, wards))  # interleaved with the rest, so the same run
     times = browser_timing.page_load_times(pages, repeat)
     section = "Page opened -> map drawn, headless Chromium, warm server"
     figures = []
@@ -101,6 +104,15 @@ def page_figures(app_url: str, baseline_url: str, repeat: int) -> list[Figure]:
         figures.append(Figure(section, name, "s", [t.drawn_s for t in app], [t.drawn_s for t in baseline], goal=goal,
                               details={"app": [asdict(t) for t in app], "baseline": [asdict(t) for t in baseline],
                                        "notes": [split]}))
+    kent_ward = times[f"app {views[0][0]}"]
+    change_ratio_goal = GOALS["change_vs_kent_ward_ratio"] * statistics.median(t.drawn_s for t in kent_ward)
+    figures.append(Figure(
+        "Change page against the Kent ward page (baseline = the app's own /?level=ward, same run, interleaved)",
+        f"{CHANGE_PATH} drawn ÷ Kent ward page drawn ({wards} wards each)", "s",
+        [t.drawn_s for t in times["app change"]], [t.drawn_s for t in kent_ward], goal=change_ratio_goal,
+        details={"app": [asdict(t) for t in times["app change"]], "baseline": [asdict(t) for t in kent_ward],
+                 "notes": [f"{CHANGE_PATH}: goal {GOALS['change_vs_kent_ward_ratio']}x the Kent ward page's median "
+                           f"in this run = {change_ratio_goal:.2f} s (the ratio column is the measure)."]}))
     district = figures[1]
     district.details["notes"].append(
         f"Calibration: the baseline's one-district page is a bare Streamlit page drawing {district_wards} polygons, which "

@@ -21,7 +21,7 @@ names = dict(zip(districts.district_code, districts.district_name))
 options = [None] + list(districts.district_code)
 columns = st.columns([3, 2, 2])
 layer = columns[0].selectbox("Layer", ids, index=ids.index(view.layer), format_func=label_of.get, key="change_layer")
-district = columns[1].selectbox("Areas of", options, index=options.index(view.district), key="change_district",
+district = columns[1].selectbox("District", options, index=options.index(view.district), key="change_district",
                                 format_func=lambda code: "All of Kent" if code is None else names[code])
 rules = change.rules(layer)
 kind = change.view_kind(rules)
