@@ -149,7 +149,7 @@ def executed_sql(built_database):
 
 def _allowed_statements() -> set[str]:
     files = {path.read_text(encoding="utf-8") for path in QUERIES_DIR.glob("*.sql")}
-    return files | set(db.setup_statements(database_path()))
+    return files | set(db.setup_statements(database_path())) | {db.OPEN_CHECK}  # geo.db's fixed check of a new opening
 
 
 # --- markup checks -------------------------------------------------------------------------------
