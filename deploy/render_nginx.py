@@ -11,6 +11,7 @@ writes, in --out:
 - ``nginx.conf``            a complete, non-root nginx configuration: pid, logs and temp files under --out
 - ``kent-explorer.conf``    the http-level part (upstream, gzip, locations); a system nginx can include it alone
 - ``kent-explorer-headers.conf``  the security headers, included at server level and in every location
+- ``kent-explorer-embed.conf``  the light embed's location (/embed/, from disk, with its own strict CSP)
 - ``route-secret``          the secret the routing cookie is hashed with (made once, kept across renders)
 - ``logs/`` and ``tmp/``    for the non-root configuration
 
@@ -43,6 +44,10 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline
                            "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
                            "connect-src 'self'; frame-src 'self' blob: data:; worker-src 'self' blob:; "
                            "media-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'")
+# The light embed pages (/embed/, geo/embed.py): nothing but their own script, style sheet and postcode files.
+# The same policy is in each page's <meta> tag (geo.embed.CSP; a test keeps the two equal), plus frame-ancestors.
+EMBED_CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                                 "connect-src 'self'; form-action 'self'; base-uri 'none'")
 PLACEHOLDER = re.compile(r"@([A-Z_]+)@")
 # An origin as CSP source expressions name it: scheme, host (optionally *.wildcard), optional port. No path,
 # quotes, spaces or semicolons, so nothing can break out of the header or the nginx string.
@@ -96,6 +101,11 @@ class ProxySettings:
         return f"{CONTENT_SECURITY_POLICY}; frame-ancestors {self.csp_frame_ancestors}"
 
     @property
+    def embed_content_security_policy(self) -> str:
+        """The light embed's strict policy, and who may frame it."""
+        return f"{EMBED_CONTENT_SECURITY_POLICY}; frame-ancestors {self.csp_frame_ancestors}"
+
+    @property
     def csp_frame_ancestors(self) -> str:
         """The frame-ancestors source list: the app itself, then the configured origins."""
         return " ".join(["'self'", *dict.fromkeys(o.lower() for o in self.frame_ancestors)])
@@ -133,6 +143,7 @@ def render(settings: ProxySettings, out: Path) -> dict[str, Path]:
         "nginx.conf": out / "nginx.conf",
         "kent-explorer.conf": out / "kent-explorer.conf",
         "kent-explorer-headers.conf": out / "kent-explorer-headers.conf",
+        "kent-explorer-embed.conf": out / "kent-explorer-embed.conf",
     }
     values = {
         "RUN_DIR": str(out),
@@ -141,6 +152,8 @@ def render(settings: ProxySettings, out: Path) -> dict[str, Path]:
         "UPSTREAM_SERVERS": "\n".join(f"    server {u} max_fails=3 fail_timeout=10s;" for u in settings.upstreams),
         "CONTENT_SECURITY_POLICY": settings.content_security_policy,
         "HEADERS_FILE": str(files["kent-explorer-headers.conf"]),
+        "EMBED_FILE": str(files["kent-explorer-embed.conf"]),
+        "EMBED_CONTENT_SECURITY_POLICY": settings.embed_content_security_policy,
         "COOKIE_SECURE": "; Secure" if settings.secure_cookie else "",
         "STATIC_DIR": str(Path(settings.static_dir).resolve()),
         "ROUTE_SECRET": _route_secret(settings, out),
@@ -150,7 +163,8 @@ def render(settings: ProxySettings, out: Path) -> dict[str, Path]:
         "WORKER_RLIMIT_NOFILE": str(2 * WORKER_CONNECTIONS + 1024),
     }
     for target, template in (("nginx.conf", "nginx.conf.in"), ("kent-explorer.conf", "kent-explorer.conf.in"),
-                             ("kent-explorer-headers.conf", "headers.conf.in")):
+                             ("kent-explorer-headers.conf", "headers.conf.in"),
+                             ("kent-explorer-embed.conf", "embed.conf.in")):
         text = (TEMPLATES / template).read_text(encoding="utf-8")
         files[target].touch(mode=0o600)  # kent-explorer.conf holds the route secret
         files[target].write_text(_fill(text, values, template), encoding="utf-8")

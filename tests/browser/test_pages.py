@@ -118,7 +118,7 @@ def test_data_page_csv_download_holds_the_12_districts(open_page, sql):
 def test_about_page_lists_indicators_and_builds_an_embed_code(open_page):
     page = open_page("/about")
     page.get_by_text("Embed on kent.gov.uk").wait_for(timeout=60_000)
-    expect(page.get_by_label("Embed code: copy it into the page")).to_have_value(re.compile(r"embed=true"), timeout=60_000)
+    expect(page.locator('[data-testid="stCode"] code')).to_contain_text("/embed/kent/population", timeout=60_000)
 
 
 def test_bad_parameters_show_a_warning_not_a_traceback(open_page, wait_for_map):
