@@ -282,6 +282,7 @@ def page_html(area: str, area_name: str, layer: explore.Layer, drawing: AreaDraw
         '<nav class="choose" aria-label="Other maps"><details><summary>Another layer</summary>'
         f'<ul>{"".join(theme_groups)}</ul></details><details><summary>Another area</summary>'
         f'<ul>{area_links}</ul></details></nav>',
+        '<main>',
         f'<form class="search" role="search" action="{search_action}" method="get" target="_blank" '
         f'data-area="{area}" data-outward="{" ".join(outward_codes)}">',
         '<label for="q">Find a postcode or place</label>',
@@ -305,6 +306,7 @@ def page_html(area: str, area_name: str, layer: explore.Layer, drawing: AreaDraw
         '</span></a></p>',
         f'<h2>Attribution</h2><ul class="attribution">{attribution}</ul>',
         f'<p class="built">Pages made {_e(built_on)} from the explorer\'s database; data as dated above.</p></section>',
+        '</main>',
         "</body></html>\n",
     ])
 
