@@ -207,8 +207,8 @@ def _legend(layer: explore.Layer, colours: list, scope: str) -> str:
         rows.append('<li><svg class="swatch" viewBox="0 0 24 16" aria-hidden="true"><rect width="24" height="16" '
                     f'fill="url(#nodata)"/></svg>{NO_DATA} (hatched)</li>')
     return (f'<div class="legend"><h2 id="legend-title">Legend: {_e(_with_unit(layer.indicator))}</h2>'
-            f'<p class="scheme">{layer.classification.k} classes with equal numbers of wards (quantiles) {scope}, '
-            f'as in the explorer.</p><ul aria-labelledby="legend-title">{"".join(rows)}</ul></div>')
+            f'<p class="scheme">{layer.classification.k} classes, '
+            f'{_e(url_state.CLASS_LABELS[layer.classification.scheme].lower())}, {scope}, as in the explorer.</p><ul aria-labelledby="legend-title">{"".join(rows)}</ul></div>')
 
 
 def page_html(area: str, area_name: str, layer: explore.Layer, drawing: AreaDrawing, layers: pd.DataFrame,
