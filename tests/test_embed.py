@@ -317,3 +317,17 @@ def test_interactive_snippet_keeps_the_streamlit_embed():
 
 def test_every_district_code_is_an_area():
     assert embed.AREAS == ("kent",) + DISTRICT_CODES
+
+
+@pytest.mark.parametrize("layer_id", ["imd_score", "population", "superfast_2013_pct", "nearest_station_km"])
+def test_district_pages_class_as_the_district_page_does(built_database, layer_id):
+    """explore.within_district (one query per layer for 13 pages) equals explore.layer for the district."""
+    from geo import explore
+
+    kent = explore.layer(layer_id, "ward", None, "quantiles", path=built_database)
+    for district in DISTRICT_CODES:
+        cut = explore.within_district(kent, district, "quantiles")
+        direct = explore.layer(layer_id, "ward", district, "quantiles", path=built_database)
+        assert cut.classification == direct.classification, (layer_id, district)
+        columns = ["area_code", "value", "kent_rank", "kent_areas_ranked"]
+        assert cut.values[columns].equals(direct.values[columns].reset_index(drop=True)), (layer_id, district)
