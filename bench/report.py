@@ -116,7 +116,7 @@ HEADER = ["Measure", "App", "Naive baseline", "App ÷ baseline", "Goal", "Result
 def text_table(figures: list[Figure]) -> str:
     """A fixed-width table, one section heading above each group of figures."""
     body = rows(figures)
-    widths = [max(len(HEADER[i]), *(len(r[i]) for r in body)) for i in range(len(HEADER))]
+    widths = [max([len(HEADER[i])] + [len(r[i]) for r in body]) for i in range(len(HEADER))]  # body may be empty
     line = "  ".join(h.ljust(w) for h, w in zip(HEADER, widths))
     lines = [line, "-" * len(line)]
     section = None

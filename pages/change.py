@@ -70,6 +70,5 @@ else:
                 st.table(table.set_index(table.columns[1]).drop(columns=table.columns[0]))
 
 if view.embed:
-    components.full_explorer_link("/change", url_state.ViewState(district=view.district, layer=view.layer, level=view.level),
-                                  url_state.ViewState(level=url_state.ChangeView.level))
+    components.full_explorer_link(url_state.change_params(view))
 components.attribution_footer()

@@ -149,7 +149,7 @@ def test_gap_page_with_weights_in_the_url_maps_ranks_and_charts_a_district(open_
 
 def test_change_page_draws_the_ward_rank_change_map_with_its_table(open_page, wait_for_map):
     page = open_page("/change?level=ward")
-    assert wait_for_map(page) == 255
+    assert wait_for_map(page, timeout=90_000) == 255  # may be the module's first page: a cold server on a busy machine
     expect(_rows(page)).to_have_count(255, timeout=60_000)
     assert "Within 5 places either way" in page.locator("table.kle-legend").inner_text()
     assert "Margate Central" in _rows(page).first.text_content()
@@ -159,4 +159,13 @@ def test_change_page_charts_ofcoms_two_geographies(open_page):
     page = open_page("/change?layer=gigabit_pct_2021")
     expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(2, timeout=60_000)
     expect(page.get_by_text("two different geographies")).to_be_visible()
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_change_embed_draws_the_map_and_links_to_the_full_explorer(open_page, wait_for_map):
+    page = open_page("/change?level=district&embed=true")
+    assert wait_for_map(page, timeout=90_000) == 12
+    link = page.get_by_role("link", name="Open the full Kent Locality Explorer (new tab)")
+    link.wait_for(timeout=60_000)
+    assert link.get_attribute("href") == "?level=district"
     assert page.locator('[data-testid="stException"]').count() == 0
