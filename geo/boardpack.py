@@ -13,7 +13,7 @@ import re
 from html import escape
 from typing import Iterable, Mapping, Sequence
 
-from geo.catalogue import NO_DATA, format_value, is_missing as _is_missing
+from geo.catalogue import NO_DATA, format_value, is_missing as _is_missing, ordinal_phrase, rank_words
 
 __all__ = ["board_pack_html", "board_pack_pdf", "overview_html", "format_value", "NO_DATA"]
 
@@ -329,9 +329,9 @@ def _headline(district: Mapping, features: Sequence[Mapping], indicator: Mapping
         rank = sorted(with_data, key=lambda f: float(f["value"]), reverse=polarity != "higher_better").index(here) + 1
         hi = max(with_data, key=lambda f: float(f["value"]))
         lo = min(with_data, key=lambda f: float(f["value"]))
-        order = {"higher_worse": "worst", "higher_better": "worst"}.get(polarity, "highest")
+        place = ordinal_phrase(rank, n, *rank_words(indicator))
         return (f"{label} {dated} is published for districts only: {name} has {full(here['value'])}, "
-                f"{_ordinal(rank)} {order} of Kent's {n} districts (range {full(lo['value'])} in "
+                f"{place} of Kent's {n} districts (range {full(lo['value'])} in "
                 f"{lo.get('area_name', '')} to {full(hi['value'])} in {hi.get('area_name', '')}).{kent}")
     one, many = _nouns(level)
     n, missing = len(features), len(features) - len(with_data)
@@ -347,8 +347,8 @@ def _headline(district: Mapping, features: Sequence[Mapping], indicator: Mapping
         text = (f"{where} is worst in {worst.get('area_name', '')} ({full(worst['value'])}) "
                 f"and best in {best.get('area_name', '')} ({full(best['value'])}).")
     else:
-        text = (f"{where} is highest in {hi.get('area_name', '')} ({full(hi['value'])}) "
-                f"and lowest in {lo.get('area_name', '')} ({full(lo['value'])}).")
+        text = (f"{where} is largest in {hi.get('area_name', '')} ({full(hi['value'])}) "
+                f"and smallest in {lo.get('area_name', '')} ({full(lo['value'])}).")
     if missing:
         text += f" {missing} {many + ' have' if missing != 1 else one + ' has'} no data."
     return text + kent
@@ -414,8 +414,8 @@ def _overview(district_name: str, overview: Sequence[Mapping], heading_level: in
     for item in overview:
         ind = item["indicator"]
         rank, rank_of = item.get("district_rank"), item.get("rank_of")
-        worst = "highest" if ind.get("polarity") == "neutral" else "worst"
-        rank_text = f"{_ordinal(int(rank))} {worst} of {rank_of}" if rank and rank_of else NO_DATA
+        rank_text = (ordinal_phrase(int(rank), int(rank_of), *rank_words(ind)) + f" of {rank_of}"
+                     if rank and rank_of else NO_DATA)
         kent = ("Not published" if _is_missing(item.get("kent_value"))
                 else format_value(item.get("kent_value"), ind, unit_style="none"))
         rows.append(
@@ -543,7 +543,7 @@ def board_pack_html(district: dict, features: list[dict], classes: list[dict], i
                      "each is numbered as in the table")
         table_heading = f"{_cap(one)} ranking"
         caption = f"{_cap(many)} in {name} ranked by {_label_with_unit(indicator)}, {indicator.get('vintage', '')}"
-        key_note = (f"<p>Numbers on the map are the {one}s' numbers in the ranking table (1 = worst in "
+        key_note = (f"<p>Numbers on the map are the {one}s' numbers in the ranking table (1 = {rank_words(indicator)[0]} in "
                     f"{_e(name)}).</p>" if any(f.get("key") for f in features) else "")
 
     main_map, inset_map = _svg_map(features, indicator, map_title, numbered=level != "district",

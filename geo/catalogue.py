@@ -117,3 +117,50 @@ def format_value(value, indicator, unit_style: str = "percent_sign") -> str:
     if unit.startswith("%"):
         return text + ("%" if unit_style == "percent_sign" else unit)
     return text if unit_style == "percent_sign" else f"{text} {unit}"
+
+
+def rank_words(indicator) -> tuple[str, str]:
+    """What Kent rank 1 and the last rank mean for this indicator: ("worst", "best"), or for a neutral measure
+    (population), which is neither worse nor better, ("largest", "smallest")."""
+    return ("largest", "smallest") if indicator.get("polarity") == "neutral" else ("worst", "best")
+
+
+def rank_column(indicator) -> str:
+    """The heading of a Kent rank column: "Kent rank (1 = worst)" or, for neutral measures, "(1 = largest)"."""
+    return f"Kent rank (1 = {rank_words(indicator)[0]})"
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def ordinal_phrase(rank: int, out_of: int, first: str, last: str) -> str:
+    """A rank in words with no "1st lowest" or "12th lowest of 12": "the lowest", "the highest", "3rd lowest"."""
+    if rank == 1:
+        return f"the {first}"
+    if rank == out_of:
+        return f"the {last}"
+    return f"{ordinal(rank)} {first}"
+
+
+_MONTH_YEAR = re.compile(r"(?:(?:January|February|March|April|May|June|July|August|September|October|November|December) )?"
+                         r"(?:19|20)\d{2}")
+
+
+def data_date(vintage: str) -> str:
+    """The opening of a sentence that dates its data, from a catalogue vintage: "In May 2021",
+    "In the English Indices of Deprivation 2025", "In July 2026 (NaPTAN July 2026 / Code-Point Open 2025.2)"."""
+    vintage = str(vintage).strip()
+    iod = re.fullmatch(r"IoD ((?:19|20)\d{2})", vintage)
+    if iod:
+        return f"In the English Indices of Deprivation {iod.group(1)}"
+    found = _MONTH_YEAR.search(vintage)
+    if not found:
+        raise ValueError(f"vintage {vintage!r} has no year to date a sentence with")
+    if " / " not in vintage:
+        return f"In {found.group(0)}"
+    first, *others = vintage.split(" / ")
+    named = [first.replace(found.group(0), "").strip()] + others  # "NaPTAN July 2026" -> "NaPTAN"
+    return f"In {found.group(0)} ({'; '.join(n for n in named if n)})"

@@ -7,15 +7,17 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import pandas as pd
 
 from geo import catalogue, db, gap, maps
-from geo.catalogue import format_value  # noqa: F401 - pages format values through explore
+from geo.catalogue import format_value, rank_words  # noqa: F401 - pages format values and rank words through explore
 from geo.catalogue import NO_DATA
 from geo.config import KENT_CODE
+from geo.transport import RAIL_EDGE_NOTE  # noqa: F401 - the rail overlay's caption on the pages
 
 NATIVE_LEVEL = {"district": "district", "ward": "ward"}  # geographies published at one level only
 LEVEL_ORDER = ("lsoa", "ward", "district")
@@ -47,12 +49,17 @@ def level_for(indicator_row: dict, level: str) -> tuple[str, str | None]:
     return level, None
 
 
-def missing_reason(row: pd.Series, indicator_row: dict, level: str) -> str:
-    """Why an area has no value, in words."""
-    if indicator_row["geography"] == "postcode" and not (row.get("n_postcodes") or 0):
+def missing_reason(row: pd.Series | dict, indicator_row: dict, level: str) -> str:
+    """Why an area has no value, in words that are true for it."""
+    geography = indicator_row["geography"]
+    n_postcodes = row.get("n_postcodes")
+    if geography == "postcode" and (n_postcodes is None or pd.isna(n_postcodes) or not n_postcodes):
         return "No live postcode point lies inside this area."
-    if level == "lsoa" and indicator_row["geography"] == "ward":
-        return "Published for wards only."
+    native = NATIVE_LEVEL.get(geography)
+    if native and level != native:  # finer levels are not published; Kent's figure is not made from them either
+        return f"Published for {native}s only."
+    if geography in ("lsoa21", "lsoa11") and not (row.get("n_lsoas_with_value") or 0):
+        return "Not published for any neighbourhood (LSOA) in this area."
     return "Not published for this area."
 
 
@@ -100,7 +107,7 @@ class Layer:
             level_label: self.values.area_name,
             "District": self.values.district_name,
             f"{self.indicator['label']} ({self.indicator['unit']})": [format_value(v, self.indicator) for v in self.values.value],
-            "Kent rank (1 = worst)": [("" if pd.isna(r) else f"{int(r)} of {out_of}") for r in self.values.kent_rank],
+            catalogue.rank_column(self.indicator): [("" if pd.isna(r) else f"{int(r)} of {out_of}") for r in self.values.kent_rank],
             "Map class": [self.classification.labels[c] if c is not None else maps.NO_DATA for c in self.classification.classes],
             "Note": [("" if not pd.isna(r.value) else missing_reason(pd.Series(r._asdict()), self.indicator, self.level))
                      for r in self.values.itertuples()],
@@ -169,6 +176,21 @@ def gap_layer(result: gap.GapResult, district_code: str | None, scheme: str = "q
     return _classified_layer(row, "ward", district_code, values, scheme, [])
 
 
+def share_with_margin(share: float, margin: float) -> str:
+    """A worst-ten share and its 95% margin in percentage points, e.g. "83.4% ± 0.4"."""
+    return f"{100 * share:.1f}% ± {100 * margin:.1f}"
+
+
+def gap_stability_text(result: gap.GapResult) -> str:
+    """What the rank bands vary and what they leave alone, for the /gap page."""
+    return (f"Each of the three component weights (broadband, transport, services) was multiplied by a factor between "
+            f"{1 - gap.WEIGHT_SPREAD:g} and {1 + gap.WEIGHT_SPREAD:g}, in {result.draws:,} combinations spread evenly over "
+            f"that range (seed {result.seed}). The bands do not vary the inputs' own weights within a component, nor the "
+            "data. The bar is the range of Kent ranks a ward takes in the middle 90% of those weightings; the dot is its "
+            f"rank at your weights. A short bar is a rank you can lean on. A ward's share of weightings in Kent's worst "
+            f"{gap.WORST} is given with its 95% margin; with another seed the shares move by about that much.")
+
+
 def gap_table(result: gap.GapResult, district_code: str | None) -> pd.DataFrame:
     """The ranked table people read: index, components, rank with its band, worst-ten share, need."""
     rows = result.in_district(district_code)
@@ -183,8 +205,8 @@ def gap_table(result: gap.GapResult, district_code: str | None) -> pd.DataFrame:
         "Kent rank (1 = biggest gap)": [("" if pd.isna(r) else f"{int(r)} of {out_of}") for r in rows["rank"]],
         "Rank band (5th-95th percentile)": [("" if pd.isna(lo) else f"{int(lo)}-{int(hi)}")
                                             for lo, hi in zip(rows.band_low, rows.band_high)],
-        f"In Kent's worst {gap.WORST} (share of weightings)": [("" if pd.isna(v) else f"{100 * v:.0f}%")
-                                                                for v in rows.worst_ten_share],
+        f"In Kent's worst {gap.WORST} (share of weightings ± 95% margin)": [
+            "" if pd.isna(v) else share_with_margin(v, m) for v, m in zip(rows.worst_ten_share, rows.worst_ten_margin)],
         **{f"{label} (0-100)": [number(v) for v in rows[f"{c}_gap"]] for c, label in GAP_COMPONENT_LABELS.items()},
         "Need (0-100)": [number(v) for v in rows.need_score],
         "Need x provision": rows.quadrant,
@@ -202,7 +224,9 @@ def gap_download(result: gap.GapResult, district_code: str | None) -> bytes:
         "# Kent Locality Explorer: infrastructure-gap index. For finding places to look, not for setting targets.",
         f"# Weights broadband/transport/services = {'/'.join(map(str, result.weights.as_tuple()))} "
         f"({gap.PRESET_LABELS[result.weights.preset()]}); rank bands from {result.draws} weightings, seed {result.seed}, "
-        f"each weight times a random factor in [{1 - gap.WEIGHT_SPREAD:g}, {1 + gap.WEIGHT_SPREAD:g}].",
+        f"each component weight times a factor in [{1 - gap.WEIGHT_SPREAD:g}, {1 + gap.WEIGHT_SPREAD:g}] "
+        f"({gap.REPLICATES} scrambled Sobol' sequences); the inputs' own weights and the data are not varied. "
+        "worst_ten_margin is the 95% margin of worst_ten_share.",
         "# gap_index, *_gap and need_score are 0-100 (Kent ward percentiles, 100 = biggest gap / most need). "
         "Missing values are left empty, never filled.",
     ] + [f"# {c}: {catalogue_rows.label[c]} ({catalogue_rows.unit[c]}); {catalogue_rows.vintage[c]}; "
@@ -241,13 +265,23 @@ def find_postcode(postcode: str) -> dict | None:
 
 # ------------------------------------------------------------------ findings
 
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+
+
+class UndatedFindingError(ValueError):
+    """A finding sentence that does not say the date of its data."""
+
+
+def check_dated(findings: list[dict]) -> list[dict]:
+    """Every finding's sentence must state its data's year (the data rules); raises UndatedFindingError if not."""
+    for finding in findings:
+        if not _YEAR.search(finding["text"]):
+            raise UndatedFindingError(f"finding without the date of its data: {finding['text']!r}")
+    return findings
 
 
 def district_findings(district_code: str) -> list[dict]:
-    """Plain-English findings about a district's wards, each with its source and vintage."""
+    """Plain-English findings about a district's wards, each dated in its sentence, with its source and vintage."""
     findings = []
     imd = layer("imd_score", "ward", district_code, "quantiles")
     wards_here = imd.values
@@ -255,42 +289,52 @@ def district_findings(district_code: str) -> list[dict]:
     kent_wards = int(wards_here.kent_areas_ranked.max())
     fifth = math.ceil(kent_wards / 5)
     imd_row, name = imd.indicator, districts().set_index("district_code").district_name[district_code]
+    in_iod = catalogue.data_date(imd_row["vintage"])
 
     deprived = layer("imd_most_deprived_20pct", "ward", district_code, "quantiles").values
     majority = int((deprived.value >= 50).sum())
-    findings.append({"text": f"In {majority} of {n_wards} wards in {name}, most residents live in neighbourhoods among "
+    findings.append({"text": f"{in_iod}, {majority} of {name}'s {n_wards} wards "
+                             f"{'has most of its' if majority == 1 else 'have most of their'} residents in neighbourhoods among "
                              f"England's most deprived 20%.", "source": imd_row["publisher"], "vintage": imd_row["vintage"]})
 
     broadband = layer("digital_connectivity_score", "ward", district_code, "quantiles")
     both = set(wards_here[wards_here.kent_rank <= fifth].area_code) & set(
         broadband.values[broadband.values.kent_rank <= fifth].area_code)
-    findings.append({"text": f"{len(both)} of {n_wards} wards are both in Kent's most deprived fifth of wards (IMD score) "
+    findings.append({"text": f"{in_iod}, {len(both)} of {name}'s {n_wards} wards "
+                             f"{'is' if len(both) == 1 else 'are'} both in Kent's most deprived fifth of wards (IMD score) "
                              f"and in Kent's weakest fifth for broadband speeds (IoD digital connectivity).",
                      "source": imd_row["publisher"], "vintage": imd_row["vintage"]})
 
     worst = wards_here.iloc[0]
-    findings.append({"text": f"The most deprived ward is {worst.area_name} (IMD score {format_value(worst.value, imd_row)}), "
-                             f"{_ordinal(int(worst.kent_rank))} most deprived of Kent's {kent_wards} wards.",
+    place = catalogue.ordinal_phrase(int(worst.kent_rank), kent_wards, "most deprived", "least deprived")
+    findings.append({"text": f"{in_iod}, {name}'s most deprived ward is {worst.area_name} "
+                             f"(IMD score {format_value(worst.value, imd_row)}), {place} of Kent's {kent_wards} wards.",
                      "source": imd_row["publisher"], "vintage": imd_row["vintage"]})
 
     district_rank = layer("imd_score", "district", None, "quantiles").values.set_index("area_code").kent_rank[district_code]
     kent_imd = benchmarks("imd_score", district_code).set_index("level").value
-    findings.append({"text": f"{name}'s population-weighted IMD score is {format_value(kent_imd['district'], imd_row)} against "
-                             f"{format_value(kent_imd['county'], imd_row)} for Kent: {_ordinal(int(district_rank))} most deprived "
-                             f"of Kent's 12 districts.", "source": imd_row["publisher"], "vintage": imd_row["vintage"]})
+    place = catalogue.ordinal_phrase(int(district_rank), 12, "most deprived", "least deprived")
+    findings.append({"text": f"{in_iod}, {name}'s population-weighted IMD score is "
+                             f"{format_value(kent_imd['district'], imd_row)} against {format_value(kent_imd['county'], imd_row)} "
+                             f"for Kent: {place} of Kent's 12 districts.",
+                     "source": imd_row["publisher"], "vintage": imd_row["vintage"]})
 
     bus = indicator("bus_stop_400m_pct")
     bus_values = benchmarks("bus_stop_400m_pct", district_code).set_index("level").value
-    findings.append({"text": f"{format_value(bus_values['district'], bus)} of {name}'s postcodes are within 400 m of a bus stop "
-                             f"(Kent: {format_value(bus_values['county'], bus)}).",
+    findings.append({"text": f"{catalogue.data_date(bus['vintage'])}, {format_value(bus_values['district'], bus)} of "
+                             f"{name}'s postcodes were within 400 m of a bus stop (Kent: {format_value(bus_values['county'], bus)}).",
                      "source": bus["publisher"], "vintage": bus["vintage"]})
 
     gigabit = indicator("gigabit_pct_2021")
     gigabit_values = layer("gigabit_pct_2021", "district", None, "quantiles").values.set_index("area_code")
-    findings.append({"text": f"Gigabit-capable broadband reached {format_value(gigabit_values.value[district_code], gigabit)} of "
-                             f"premises in {name}; {_ordinal(int(gigabit_values.kent_rank[district_code]))} lowest of Kent's 12 districts.",
+    # kent_rank 1 is the lowest coverage (higher is better)
+    place = catalogue.ordinal_phrase(int(gigabit_values.kent_rank[district_code]), int(gigabit_values.kent_areas_ranked.max()),
+                                     "lowest", "highest")
+    findings.append({"text": f"{catalogue.data_date(gigabit['vintage'])}, gigabit-capable broadband reached "
+                             f"{format_value(gigabit_values.value[district_code], gigabit)} of premises in {name}: "
+                             f"{place} of Kent's 12 districts.",
                      "source": gigabit["publisher"], "vintage": gigabit["vintage"]})
-    return findings
+    return check_dated(findings)
 
 
 # ------------------------------------------------------------------ ward profiles
@@ -316,6 +360,14 @@ def ward_lsoa_table(lsoas: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def _value_or_reason(value, indicator_row: dict, level: str) -> str:
+    """A formatted value, or where it is missing the true reason (e.g. "Published for districts only.")."""
+    if not catalogue.is_missing(value):
+        return format_value(value, indicator_row)
+    reason = missing_reason({"n_postcodes": 1, "n_lsoas_with_value": 1}, indicator_row, level)
+    return NO_DATA if reason == "Not published for this area." else reason
+
+
 def compare_table(ward_codes: list[str]) -> pd.DataFrame:
     """Every catalogue indicator for the chosen wards beside their districts' and Kent's values."""
     rows = []
@@ -328,13 +380,13 @@ def compare_table(ward_codes: list[str]) -> pd.DataFrame:
         entry = {"Indicator": row.label, "Unit": row.unit, "Vintage": row.vintage}
         for code in ward_codes:
             match = ward_values[(ward_values.area_code == code) & (ward_values.indicator_id == row.indicator_id)].value
-            entry[wards_info.ward_name[code]] = format_value(match.iloc[0] if len(match) else None, row._asdict())
+            entry[wards_info.ward_name[code]] = _value_or_reason(match.iloc[0] if len(match) else None, row._asdict(), "ward")
         for district_code in dict.fromkeys(wards_info.district_code[code] for code in ward_codes):
             match = district_values[(district_values.area_code == district_code) &
                                     (district_values.indicator_id == row.indicator_id)].value
             entry[f"{wards_info.district_name[wards_info.district_code == district_code].iloc[0]} (district)"] = \
-                format_value(match.iloc[0] if len(match) else None, row._asdict())
-        entry["Kent"] = format_value(kent_values.get(row.indicator_id), row._asdict())
+                _value_or_reason(match.iloc[0] if len(match) else None, row._asdict(), "district")
+        entry["Kent"] = _value_or_reason(kent_values.get(row.indicator_id), row._asdict(), "county")
         rows.append(entry)
     return pd.DataFrame(rows)
 

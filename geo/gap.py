@@ -7,10 +7,14 @@ Method (also shown on the /gap page):
 2. A component (broadband, transport, services) is the weighted mean of its inputs' scores.
 3. The index is the weighted mean of the components with the user's integer weights (0-10),
    times 100: 0 would be the smallest gap in Kent on every component, 100 the biggest.
-4. Rank stability: each non-zero weight is multiplied by a seeded random factor in
-   [1 - WEIGHT_SPREAD, 1 + WEIGHT_SPREAD], DRAWS times; each ward's band is the 5th-95th
-   percentile of its Kent rank over the draws (widened to include its rank at the chosen
-   weights in the rare case it falls outside; the count is reported).
+4. Rank stability: each non-zero component weight is multiplied by a factor in
+   [1 - WEIGHT_SPREAD, 1 + WEIGHT_SPREAD], DRAWS times, the factors taken from REPLICATES
+   seeded, independently scrambled Sobol' sequences (quasi-random: they cover the range far more
+   evenly than independent random draws, so a ward's share barely moves with the seed); each
+   ward's band is the 5th-95th percentile of its Kent rank over the draws (widened to include its
+   rank at the chosen weights in the rare case it falls outside; the count is reported), and its
+   worst-ten share comes with a 95% margin from the spread of the replicates' shares. Only the
+   three component weights move: the inputs' own weights within a component and the data do not.
 Missing inputs are never filled: a ward missing an input of a weighted component has no index.
 No Streamlit here; pages call ``compute`` (via ``from_database``) and render the result.
 """
@@ -22,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata, spearmanr
+from scipy.stats import qmc, rankdata, spearmanr
 
 from geo import catalogue as indicator_catalogue, db
 from geo.config import KENT_CODE, REPO_ROOT
@@ -34,7 +38,8 @@ PRESET_LABELS = {"balanced": "Balanced", "broadband_led": "Broadband-led", "tran
                  "services_led": "Services-led", "custom": "Custom"}
 DEFAULT_PRESET = "balanced"
 MAX_WEIGHT = 10
-DRAWS = 1000
+DRAWS = 4096
+REPLICATES = 8  # independently scrambled sequences of DRAWS / REPLICATES weightings each
 WEIGHT_SPREAD = 0.5
 DEFAULT_SEED = 2026
 WORST = 10  # "Kent's worst ten"
@@ -160,31 +165,51 @@ def kent_ranks(index: pd.Series) -> pd.Series:
 
 def sampled_weights(weights: Weights, draws: int = DRAWS, seed: int = DEFAULT_SEED,
                     spread: float = WEIGHT_SPREAD) -> np.ndarray:
-    """draws x 3 weight vectors around the chosen ones (zero weights stay zero), reproducible by seed."""
-    rng = np.random.default_rng(seed)
-    factors = rng.uniform(1 - spread, 1 + spread, size=(draws, len(COMPONENTS)))
-    return np.array(weights.as_tuple(), dtype=float) * factors
+    """draws x 3 weight vectors around the chosen ones (zero weights stay zero), reproducible by seed: REPLICATES
+    blocks (draws is rounded up to a multiple of REPLICATES), each a scrambled Sobol' sequence of its own."""
+    per_replicate = max(1, -(-draws // REPLICATES))
+    power = int(np.ceil(np.log2(per_replicate)))  # Sobol' points come in powers of two; keep the first ones
+    streams = np.random.SeedSequence(seed).spawn(REPLICATES)
+    unit = np.vstack([qmc.Sobol(d=len(COMPONENTS), scramble=True, seed=np.random.default_rng(stream))
+                      .random_base2(power)[:per_replicate] for stream in streams])
+    return np.array(weights.as_tuple(), dtype=float) * (1 - spread + 2 * spread * unit)
+
+
+def descending_ranks(values: np.ndarray) -> np.ndarray:
+    """Rank of each column within each row of values (draws x wards): 1 = largest, ties share the better rank
+    (scipy's rankdata method "min", vectorised over the rows: one sort instead of one per draw)."""
+    order = np.argsort(-values, axis=1, kind="stable")
+    ordered = np.take_along_axis(values, order, axis=1)
+    starts = np.ones(values.shape, dtype=bool)
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    first = np.maximum.accumulate(np.where(starts, np.arange(values.shape[1])[None, :], 0), axis=1)
+    ranks = np.empty(values.shape, dtype=np.int32)
+    np.put_along_axis(ranks, order, first + 1, axis=1)
+    return ranks
 
 
 def rank_bands(scores: pd.DataFrame, weights: Weights, draws: int = DRAWS, seed: int = DEFAULT_SEED,
                spread: float = WEIGHT_SPREAD) -> pd.DataFrame:
     """Each ward's rank at the chosen weights, its 5th-95th percentile rank band over sampled weights,
-    and the share of samples that put it in Kent's worst ten."""
+    the share of samples that put it in Kent's worst ten and that share's 95% margin (from the replicates)."""
     rank_now = kent_ranks(index_values(scores, weights))
     present = rank_now.notna().to_numpy()
     samples = sampled_weights(weights, draws, seed, spread)
     active = samples.sum(axis=0) > 0
     matrix = scores.to_numpy()[present][:, active]
-    sampled_ranks = rankdata(-_weighted_index(matrix, samples[:, active]), axis=0, method="min")  # wards x draws
-    low = np.quantile(sampled_ranks, 0.05, axis=1, method="inverted_cdf")
-    high = np.quantile(sampled_ranks, 0.95, axis=1, method="inverted_cdf")
+    sampled_ranks = descending_ranks(_weighted_index(matrix, samples[:, active]).T)  # draws x wards
+    low = np.quantile(sampled_ranks, 0.05, axis=0, method="inverted_cdf")
+    high = np.quantile(sampled_ranks, 0.95, axis=0, method="inverted_cdf")
+    in_worst = sampled_ranks <= WORST
+    replicate_shares = in_worst.reshape(REPLICATES, -1, in_worst.shape[1]).mean(axis=1)
     chosen = rank_now.to_numpy()[present]
-    out = pd.DataFrame(index=scores.index, columns=["rank", "band_low", "band_high", "worst_ten_share", "band_widened"],
-                       dtype=float)
+    out = pd.DataFrame(index=scores.index, columns=["rank", "band_low", "band_high", "worst_ten_share",
+                                                    "worst_ten_margin", "band_widened"], dtype=float)
     out.loc[present, "rank"] = chosen
     out.loc[present, "band_low"] = np.minimum(low, chosen)
     out.loc[present, "band_high"] = np.maximum(high, chosen)
-    out.loc[present, "worst_ten_share"] = (sampled_ranks <= WORST).mean(axis=1)
+    out.loc[present, "worst_ten_share"] = in_worst.mean(axis=0)
+    out.loc[present, "worst_ten_margin"] = 1.96 * replicate_shares.std(axis=0, ddof=1) / np.sqrt(REPLICATES)
     out.loc[present, "band_widened"] = ((chosen < low) | (chosen > high)).astype(float)
     return out
 
@@ -264,6 +289,7 @@ def compute(ward_values: pd.DataFrame, catalogue: pd.DataFrame, weights: Weights
                                 f"or with the data (Spearman {bad.spearman} with {bad.check_indicator}).")
     scores = component_scores(ward_values)
     index = index_values(scores, weights)
+    draws = REPLICATES * max(1, -(-draws // REPLICATES))  # as sampled_weights rounds it
     bands = rank_bands(scores, weights, draws, seed)
     need = need_score(ward_values)
     wards = pd.DataFrame({

@@ -145,6 +145,8 @@ def overlay_picker(view: url_state.ViewState) -> url_state.ViewState:
     labels = {"rail_stations": "Rail stations", "bus_stops": "Bus stops"}
     chosen = st.multiselect("Show on the map", list(labels), default=list(view.overlays), format_func=labels.get,
                             key="overlays")
+    if "rail_stations" in chosen:
+        st.caption(explore.RAIL_EDGE_NOTE)
     return replace(view, overlays=tuple(chosen))
 
 

@@ -46,13 +46,12 @@ components.show_layer(explore.gap_layer(result, view.district), key=f"gap_map_{v
                       table_expanded=False)
 
 st.subheader("How stable is each rank?")
-st.markdown(f"Each weight was multiplied by a random factor between {1 - gap.WEIGHT_SPREAD:g} and {1 + gap.WEIGHT_SPREAD:g}, "
-            f"{result.draws:,} times (seed {result.seed}). The bar is the range of Kent ranks a ward takes in the middle 90% of "
-            "those weightings; the dot is its rank at your weights. A short bar is a rank you can lean on.")
+st.markdown(explore.gap_stability_text(result))
 band_data, band_spec = explore.gap_band_chart(result, view.district)
 st.vega_lite_chart(band_data, band_spec, width="stretch")
 st.markdown(f"**In Kent's worst {gap.WORST} under at least {gap.PERSISTENT_SHARE:.0%} of weightings:** " + (
-    ", ".join(f"{r.ward_name} ({r.district_name}, {r.worst_ten_share:.0%})" for r in persistent.itertuples())
+    ", ".join(f"{r.ward_name} ({r.district_name}, {explore.share_with_margin(r.worst_ten_share, r.worst_ten_margin)})"
+              for r in persistent.itertuples())
     if len(persistent) else "none: the worst ten depend on the weights."))
 st.dataframe(explore.gap_table(result, view.district), hide_index=True, width="stretch")
 st.download_button("Download the index, components, bands and inputs (CSV)", lambda: explore.gap_download(result, view.district),
@@ -76,9 +75,12 @@ with st.expander("Method, sources and direction checks", expanded=False):
         "2. **Components.** Broadband, transport and access-to-services gaps are weighted means of their inputs' scores.\n"
         "3. **Index.** The weighted mean of the three components with your weights, times 100. Districts and Kent on "
         "other pages: the resident-weighted mean of their wards at balanced weights.\n"
-        f"4. **Rank bands.** {result.draws:,} weightings around yours (each weight × a factor in "
-        f"[{1 - gap.WEIGHT_SPREAD:g}, {1 + gap.WEIGHT_SPREAD:g}], zero stays zero); 5th to 95th percentile of each ward's "
-        f"Kent rank. Bands widened to include the rank at your weights: {result.widened_bands}.\n"
+        f"4. **Rank bands.** {result.draws:,} weightings around yours (each of the three component weights × a factor in "
+        f"[{1 - gap.WEIGHT_SPREAD:g}, {1 + gap.WEIGHT_SPREAD:g}], zero stays zero; the factors come from "
+        f"{gap.REPLICATES} scrambled Sobol' sequences, which cover the range evenly, so the shares barely move with the "
+        "seed); 5th to 95th percentile of each ward's Kent rank; the worst-ten share's 95% margin is from the spread of "
+        "the sequences' shares. The inputs' own weights within a component and the data are not varied. "
+        f"Bands widened to include the rank at your weights: {result.widened_bands}.\n"
         "5. **Need.** The mean of each ward's Kent percentiles of IoD 2025 income and employment deprivation, times 100.\n"
         f"6. **Counted once.** The IoD 2025 geographical-barriers sub-domain ranks wards exactly opposite to the transport "
         f"connectivity score (Spearman {result.same_measure_spearman:+.2f} across Kent's wards): it is one measure, so it "

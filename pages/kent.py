@@ -29,11 +29,11 @@ if not view.embed:
     facts[1].metric("Areas", "12 districts · 255 wards · 938 LSOAs")
     facts[2].metric(f"Kent: {layer.indicator['label']}",
                     explore.format_value(kent.get("county"), layer.indicator) if "county" in kent else "Districts only")
-    worst = layer.values.dropna(subset=["value"]).head(1)
-    if len(worst):
-        facts[3].metric(f"Worst {explore.LEVEL_NOUN[layer.level]} in Kent", worst.area_name.iloc[0],
-                        explore.format_value(worst.value.iloc[0], layer.indicator), delta_color="off",
-                        delta_arrow="off")
+    first = layer.values.dropna(subset=["value"]).head(1)  # Kent rank 1: the worst, or for neutral layers the largest
+    if len(first):
+        facts[3].metric(f"{explore.rank_words(layer.indicator)[0].capitalize()} {explore.LEVEL_NOUN[layer.level]} in Kent",
+                        first.area_name.iloc[0], explore.format_value(first.value.iloc[0], layer.indicator),
+                        delta_color="off", delta_arrow="off")
 
 outlined = components.district_outline_note(layer, view)
 clicked = components.show_layer(layer, key=f"kent_map_{view.layer}_{layer.level}_{view.classes}_{view.district}",

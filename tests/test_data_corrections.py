@@ -136,3 +136,170 @@ def test_every_postcode_has_code_point_opens_ward_and_district(sql, mirror):
     assert len(built) == 45_828
     assert (built.ward_code == built.cpo_admin_ward).all() and (built.district_code == built.cpo_admin_district).all()
     assert (built.ward_code != built.WD25CD).sum() == 35 and (built.district_code != built.LAD25CD).sum() == 4
+
+
+# ------------------------------------------------------------------ 7. rank stability that does not hinge on the seed
+
+@pytest.fixture(scope="module")
+def gap_inputs(built_database):
+    from geo import gap
+    return gap.ward_inputs()
+
+
+@pytest.mark.parametrize("preset", ["balanced", "broadband_led", "transport_led", "services_led"])
+def test_the_persistent_worst_ten_is_the_same_under_20_seeds(gap_inputs, preset):
+    from geo import catalogue, gap
+    weights = gap.Weights.of_preset(preset)
+    results = [gap.compute(gap_inputs, catalogue.load(), weights, seed=seed) for seed in range(20)]
+    listings = {tuple(sorted(r.persistent_worst().ward_code)) for r in results}
+    assert len(listings) == 1, listings
+    shares = pd.DataFrame({seed: r.wards.set_index("ward_code").worst_ten_share for seed, r in enumerate(results)})
+    assert (shares.max(axis=1) - shares.min(axis=1)).max() < 0.02  # 1,000 random draws: up to 0.06 (Biddenden 0.79-0.85)
+    margins = results[0].wards.set_index("ward_code").worst_ten_margin
+    assert margins.max() < 0.02 and margins.notna().sum() == 255
+
+
+def test_balanced_persistent_worst_ten_after_the_corrections(gap_inputs):
+    from geo import catalogue, gap
+    result = gap.compute(gap_inputs, catalogue.load(), gap.Weights.of_preset("balanced"))
+    assert sorted(result.persistent_worst().ward_name) == [
+        "Alkham & Capel-le-Ferne", "Biddenden", "Chartham & Stone Street", "Romney Marsh", "Sheppey East", "West Downs"]
+    halstead = result.wards.set_index("ward_code").loc[HALSTEAD_KNOCKHOLT_BADGERS_MOUNT]
+    assert 0.6 < halstead.worst_ten_share < 0.7  # 0.92 while Knockholt station was missing: it leaves the list
+
+
+def test_descending_ranks_match_scipy_with_ties():
+    from scipy.stats import rankdata
+    from geo import gap
+    synthetic = np.round(np.random.default_rng(1).random((50, 30)), 1)  # many ties
+    assert (gap.descending_ranks(synthetic) == rankdata(-synthetic, axis=1, method="min")).all()
+
+
+def test_the_gap_page_says_what_the_bands_vary_and_what_they_do_not(built_database):
+    from streamlit.testing.v1 import AppTest
+    from geo.config import REPO_ROOT
+    page = AppTest.from_file(str(REPO_ROOT / "pages" / "gap.py"), default_timeout=120).run()
+    assert not page.exception
+    text = " ".join(m.value for m in page.markdown)
+    assert "three component weights" in text and "do not vary the inputs' own weights within a component, nor the data" in text
+    assert "Biddenden" in text and "± 0." in text
+
+
+# ------------------------------------------------------------------ 4. dated, well-worded findings
+
+DISTRICT_CODES = [f"E07000{n}" for n in range(105, 117)]
+
+
+@pytest.mark.parametrize("district_code", DISTRICT_CODES)
+def test_every_finding_states_the_date_of_its_data_and_reads_well(built_database, district_code):
+    import re
+    from geo import explore
+    findings = explore.district_findings(district_code)
+    assert len(findings) == 6
+    for finding in findings:
+        text = finding["text"]
+        assert re.search(r"\b(19|20)\d{2}\b", text), text
+        assert not re.search(r"\b1 of [^,.]*wards are\b|\b1st (lowest|highest|most|least)\b", text), text
+        assert not re.search(r"\b12th (lowest|highest|most deprived|least deprived) of Kent's 12\b", text), text
+        assert not re.search(r"\b255th\b", text), text
+    gigabit = findings[-1]["text"]
+    assert gigabit.startswith("In May 2021, gigabit-capable broadband reached"), gigabit
+
+
+def test_the_extremes_are_named_without_ordinals(built_database):
+    from geo import explore
+    canterbury = explore.district_findings("E07000106")[-1]["text"]  # lowest gigabit coverage of the 12 in May 2021
+    assert canterbury.endswith("premises in Canterbury: the lowest of Kent's 12 districts.")
+    thanet = explore.district_findings("E07000114")
+    assert "Thanet's most deprived ward is Margate Central" in thanet[2]["text"]
+    assert thanet[2]["text"].endswith("the most deprived of Kent's 255 wards.")
+    assert thanet[3]["text"].endswith("the most deprived of Kent's 12 districts.")
+
+
+def test_a_finding_without_a_year_fails():
+    from geo import explore
+    synthetic = [{"text": "In the English Indices of Deprivation 2025, something dated."},
+                 {"text": "Gigabit-capable broadband reached 3.7% of premises in Canterbury."}]
+    with pytest.raises(explore.UndatedFindingError, match="Gigabit-capable"):
+        explore.check_dated(synthetic)
+
+
+def test_singular_and_plural_wards():
+    from geo import catalogue
+    assert catalogue.ordinal_phrase(1, 12, "lowest", "highest") == "the lowest"
+    assert catalogue.ordinal_phrase(12, 12, "lowest", "highest") == "the highest"
+    assert catalogue.ordinal_phrase(11, 12, "lowest", "highest") == "11th lowest"
+    assert catalogue.data_date("NaPTAN July 2026 / Code-Point Open 2025.2") == "In July 2026 (NaPTAN; Code-Point Open 2025.2)"
+
+
+# ------------------------------------------------------------------ 5. neutral layers are described by size
+
+def test_population_is_ranked_by_size_not_worst(built_database):
+    from geo import explore
+    layer = explore.layer("population", "ward", None, "quantiles")
+    table = layer.table()
+    assert "Kent rank (1 = largest)" in table.columns and not any("worst" in c for c in table.columns)
+    assert table.iloc[0]["Kent rank (1 = largest)"] == "1 of 255"
+    assert explore.layer("imd_score", "ward", None, "quantiles").table().columns.str.contains("1 = worst").any()
+
+
+def test_kent_page_names_the_largest_ward_for_population(built_database):
+    from streamlit.testing.v1 import AppTest
+    from geo.config import REPO_ROOT
+    page = AppTest.from_file(str(REPO_ROOT / "pages" / "kent.py"), default_timeout=120)
+    page.query_params["layer"] = "population"
+    page.query_params["level"] = "ward"
+    page.run()
+    assert not page.exception
+    labels = [m.label for m in page.metric]
+    assert "Largest ward in Kent" in labels and not any("Worst" in label for label in labels)
+
+
+def test_board_pack_describes_a_neutral_layer_by_size(built_database):
+    from geo import boardpack, explore
+    shown = explore.layer("population", "ward", "E07000113", "quantiles")
+    page = boardpack.board_pack_html(**explore.board_pack_inputs(shown, explore.district_findings("E07000113"), "2026-12-01"))
+    assert "1 = largest" in page and "is largest in" in page
+    assert "worst in" not in page.split("Findings")[0] and "1 = worst" not in page
+
+
+# ------------------------------------------------------------------ 6. the publisher's precision and true reasons
+
+def test_catalogue_decimals_match_the_source_files(mirror):
+    from geo import catalogue
+    from geo.sources import load_manifest
+    sources = load_manifest()
+    checked = 0
+    for indicator_id, row in catalogue.load().iterrows():
+        if row.aggregation not in ("population_weighted_mean", "none"):
+            continue  # made by the build (sums, shares, postcode measures, the gap index): no publisher precision
+        column = pd.read_csv(mirror / sources[row.source_id].path, dtype=str, keep_default_na=False)[row.source_column]
+        published = column[column.str.strip() != ""].str.split(".").str[1].fillna("").str.len().max()
+        assert int(row.decimals) == published, (indicator_id, row.decimals, published)
+        checked += 1
+    assert checked == 26  # every indicator published in a source column
+    assert int(catalogue.load().loc["below_uso_pct_2021", "decimals"]) == 1
+
+
+def test_missing_values_say_the_true_reason(built_database):
+    from geo import explore
+    compare = explore.compare_table([HALSTEAD_KNOCKHOLT_BADGERS_MOUNT]).set_index("Indicator")
+    ward = "Halstead, Knockholt and Badgers Mount"
+    assert compare.loc["Gigabit-capable broadband available", ward] == "Published for districts only."
+    assert compare.loc["Superfast available in 2013 (historical)", "Kent"] == "Published for wards only."
+    lsoa_row = {"n_postcodes": float("nan"), "n_lsoas_with_value": 1}
+    assert explore.missing_reason(lsoa_row, explore.indicator("bus_stop_400m_pct"), "lsoa") == \
+        "No live postcode point lies inside this area."
+    assert explore.missing_reason({}, explore.indicator("superfast_2013_pct"), "lsoa") == "Published for wards only."
+    assert explore.missing_reason({}, explore.indicator("gigabit_pct_2021"), "ward") == "Published for districts only."
+
+
+def test_the_rail_overlay_states_its_edge_effect(built_database):
+    from streamlit.testing.v1 import AppTest
+    from geo.config import REPO_ROOT
+    page = AppTest.from_file(str(REPO_ROOT / "pages" / "kent.py"), default_timeout=120)
+    page.query_params["overlays"] = "rail_stations"
+    page.run()
+    assert not page.exception
+    captions = " ".join(c.value for c in page.caption)
+    assert "Stations in Medway, London and Sussex are not in the data" in captions
