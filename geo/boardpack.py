@@ -13,7 +13,8 @@ import re
 from html import escape
 from typing import Iterable, Mapping, Sequence
 
-from geo.catalogue import NO_DATA, format_value, is_missing as _is_missing, ordinal_phrase, rank_words
+from geo.catalogue import (NO_DATA, format_value, is_missing as _is_missing, ordinal, ordinal_phrase, rank_words,
+                           unpublished_reason)
 
 __all__ = ["board_pack_html", "board_pack_pdf", "overview_html", "format_value", "NO_DATA"]
 
@@ -299,9 +300,7 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+_ordinal = ordinal
 
 
 # --- Text sections ----------------------------------------------------------------------------
@@ -416,7 +415,7 @@ def _overview(district_name: str, overview: Sequence[Mapping], heading_level: in
         rank, rank_of = item.get("district_rank"), item.get("rank_of")
         rank_text = (ordinal_phrase(int(rank), int(rank_of), *rank_words(ind)) + f" of {rank_of}"
                      if rank and rank_of else NO_DATA)
-        kent = ("Not published" if _is_missing(item.get("kent_value"))
+        kent = (unpublished_reason(ind, "county") if _is_missing(item.get("kent_value"))
                 else format_value(item.get("kent_value"), ind, unit_style="none"))
         rows.append(
             f'<tr><th scope="row">{_e(item["theme"])}</th><td>{_e(_label_with_unit(ind))}</td>'

@@ -164,3 +164,10 @@ def data_date(vintage: str) -> str:
     first, *others = vintage.split(" / ")
     named = [first.replace(found.group(0), "").strip()] + others  # "NaPTAN July 2026" -> "NaPTAN"
     return f"In {found.group(0)} ({'; '.join(n for n in named if n)})"
+
+
+def unpublished_reason(indicator, level: str) -> str:
+    """Why an indicator has no value at a level: "Published for districts only" (or wards) where that is the
+    reason, else "Not published"."""
+    native = {"district": "district", "ward": "ward"}.get(indicator.get("geography"))
+    return f"Published for {native}s only" if native and level != native else "Not published"

@@ -14,7 +14,7 @@ from functools import cached_property
 import pandas as pd
 
 from geo import catalogue, db, gap, maps
-from geo.catalogue import format_value, rank_words  # noqa: F401 - pages format values and rank words through explore
+from geo.catalogue import format_value, rank_words, unpublished_reason  # noqa: F401 - for the pages
 from geo.catalogue import NO_DATA
 from geo.config import KENT_CODE
 from geo.transport import RAIL_EDGE_NOTE  # noqa: F401 - the rail overlay's caption on the pages
@@ -489,7 +489,8 @@ def board_pack_inputs(shown: Layer, findings: list[dict], generated_on: str) -> 
     if shown.classification.has_missing:
         classes.append({"label": maps.NO_DATA, "colour": "#bdbdbd"})
     kent_value = db.run("kent_values_for_indicators").set_index("indicator_id").value.get(shown.indicator["indicator_id"])
-    kent_text = format_value(kent_value, shown.indicator) if kent_value is not None else "Not published"
+    kent_text = (format_value(kent_value, shown.indicator) if kent_value is not None
+                 else catalogue.unpublished_reason(shown.indicator, "county"))
     table = shown.table()
     value_column = table.columns[3]
     table = table.drop(columns=["Map class"] + ([table.columns[0]] if shown.level != "district" else []))

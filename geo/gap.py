@@ -38,7 +38,7 @@ PRESET_LABELS = {"balanced": "Balanced", "broadband_led": "Broadband-led", "tran
                  "services_led": "Services-led", "custom": "Custom"}
 DEFAULT_PRESET = "balanced"
 MAX_WEIGHT = 10
-DRAWS = 4096
+DRAWS = 2048
 REPLICATES = 8  # independently scrambled sequences of DRAWS / REPLICATES weightings each
 WEIGHT_SPREAD = 0.5
 DEFAULT_SEED = 2026
@@ -197,7 +197,7 @@ def rank_bands(scores: pd.DataFrame, weights: Weights, draws: int = DRAWS, seed:
     samples = sampled_weights(weights, draws, seed, spread)
     active = samples.sum(axis=0) > 0
     matrix = scores.to_numpy()[present][:, active]
-    sampled_ranks = descending_ranks(_weighted_index(matrix, samples[:, active]).T)  # draws x wards
+    sampled_ranks = descending_ranks(np.ascontiguousarray(_weighted_index(matrix, samples[:, active]).T))  # draws x wards
     low = np.quantile(sampled_ranks, 0.05, axis=0, method="inverted_cdf")
     high = np.quantile(sampled_ranks, 0.95, axis=0, method="inverted_cdf")
     in_worst = sampled_ranks <= WORST

@@ -37,8 +37,11 @@ layer = explore.layer(view.layer, view.level, district_code, view.classes)
 bench = explore.benchmarks(view.layer, district_code).set_index("level").value
 if not view.embed:
     cards = st.columns(3)
-    cards[0].metric(f"{names[district_code]}: {layer.indicator['label']}", explore.format_value(bench.get("district"), layer.indicator))
-    cards[1].metric("Kent", explore.format_value(bench.get("county"), layer.indicator) if "county" in bench else "Not published")
+    cards[0].metric(f"{names[district_code]}: {layer.indicator['label']}",
+                    explore.format_value(bench["district"], layer.indicator) if "district" in bench
+                    else explore.unpublished_reason(layer.indicator, "district"))
+    cards[1].metric("Kent", explore.format_value(bench.get("county"), layer.indicator) if "county" in bench
+                    else explore.unpublished_reason(layer.indicator, "county"))
     cards[2].metric("Residents (Census 2021)", f"{int(districts.set_index('district_code').population[district_code]):,}")
 
 clicked = components.show_layer(layer, key=f"district_map_{district_code}_{view.layer}_{layer.level}_{view.classes}",

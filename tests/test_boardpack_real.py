@@ -106,12 +106,12 @@ def test_ward_pack_numbers_every_ward_as_in_the_table_and_puts_kent_beside_each_
     value = columns.index("Index of Multiple Deprivation score (score)")
     assert columns[value + 1] == "Kent"
     kent = sql("select value from indicator_values where indicator_id = 'imd_score' and level = 'county'").value[0]
-    assert {row["Kent"] for row in table} == {f"{kent:.1f}"}
+    assert {row["Kent"] for row in table} == {f"{kent:.3f}"}  # IMD scores at MHCLG's three decimals (issue 9)
     # every ward's number is drawn once: on the map, or in the inset where the town's wards are crowded
     numbers = re.findall(r'font-weight="bold" fill="#1a1a1a" font-family="[^"]+">(\d+)</text>', html)
     assert sorted(set(int(k) for k in numbers)) == list(range(1, len(wards) + 1))
     assert all(numbers.count(str(k)) == 1 for k in range(1, len(wards) + 1))
-    assert f"Kent as a whole: {kent:.1f} score." in _parsed(html).text("p")
+    assert f"Kent as a whole: {kent:.3f} score." in _parsed(html).text("p")
 
 
 def test_ashfords_town_wards_get_an_inset_where_their_numbers_do_not_overlap():
@@ -138,9 +138,9 @@ def test_overview_compares_the_district_with_kent_on_every_theme(sql):
     for theme in ("Deprivation", "Broadband", "Transport", "Access to services", "Infrastructure gap"):
         assert theme in text.text("th")
     assert html.count('class="smallmap"') == 5
-    assert "Not published" in html  # Ofcom has no Kent-wide gigabit figure; never shown as a number
+    assert "Published for districts only" in html  # Ofcom has no Kent-wide gigabit figure; never shown as a number
     district = sql("select imd_score from districts where district_code = ?", [THANET]).imd_score[0]
-    assert f"{district:.1f}" in text.text("td")
+    assert f"{district:.3f}" in text.text("td")
 
 
 def test_findings_and_headline_state_their_data_date():
