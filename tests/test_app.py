@@ -53,7 +53,7 @@ def test_district_page_shows_thanets_23_wards_findings_and_a_board_pack():
     assert app.title[0].value == "Thanet"
     assert len(_table_text(app)) == 23
     findings = [m.value for m in app.markdown if m.value.startswith("- ")]
-    assert any("of 23 wards in Thanet" in f and "Source:" in f for f in findings)
+    assert any("of Thanet's 23 wards" in f and "Source:" in f for f in findings)
     assert any("Margate Central" in f for f in findings)
 
 

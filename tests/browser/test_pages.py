@@ -60,7 +60,7 @@ def test_district_page_draws_thanets_23_wards_with_findings_and_a_board_pack(ope
     expect(_rows(page)).to_have_count(23, timeout=60_000)
     expected = sql("select count(*) n from wards where district_code = 'E07000114'").n[0]
     assert expected == 23
-    expect(page.get_by_text("of 23 wards in Thanet")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("of Thanet's 23 wards").first).to_be_visible(timeout=60_000)
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download the board pack (printable HTML)").click()
     pack = download_info.value.path().read_text(encoding="utf-8")
