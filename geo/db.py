@@ -257,20 +257,43 @@ def _read(shared: ReadOnlyDatabase, sql: str, parameters: dict) -> pd.DataFrame:
         cursor.close()
 
 
-def derived(name: str, compute, **parameters):
+class DerivedPool:
+    """A cache of its own for CPU-heavy derived results, computed one at a time: churning through them
+    (new gap weights or seeds) can neither evict query results nor occupy more than one thread."""
+
+    def __init__(self, max_entries: int):
+        self.max_entries = max_entries
+        self.results: OrderedDict[tuple, object] = OrderedDict()
+        self.compute_lock = threading.Lock()
+
+
+GAP_POOL = DerivedPool(64)  # gap results: 4 presets x the allowed seeds fit, with room for custom weights
+_POOLS = (GAP_POOL,)
+
+
+def derived(name: str, compute, pool: DerivedPool | None = None, **parameters):
     """compute(), cached like query results under the current database file's identity: for work made
-    from query results (e.g. the gap index at some weights). The object is shared; treat it as read-only."""
+    from query results (e.g. the gap index at some weights). The object is shared; treat it as read-only.
+    With a pool: cached there, and computed while holding the pool's lock (one computation at a time)."""
     identity, _ = _open(None)
     key = (f"derived:{name}", identity, tuple(sorted((k, _hashable(v)) for k, v in parameters.items())))
+    store, limit = (_results, _RESULTS_MAX) if pool is None else (pool.results, pool.max_entries)
     with _connection_lock:
-        if key in _results:
-            _results.move_to_end(key)
-            return _results[key]
-    result = compute()
+        if key in store:
+            store.move_to_end(key)
+            return store[key]
+    if pool is None:
+        result = compute()
+    else:
+        with pool.compute_lock:
+            with _connection_lock:  # another session may have made it while this one waited
+                if key in store:
+                    return store[key]
+            result = compute()
     with _connection_lock:
-        _results[key] = result
-        while len(_results) > _RESULTS_MAX:
-            _results.popitem(last=False)
+        store[key] = result
+        while len(store) > limit:
+            store.popitem(last=False)
     return result
 
 
@@ -284,3 +307,5 @@ def clear_caches() -> None:
     with _connection_lock:
         _connection = _previous = _failed = None
         _results.clear()
+        for pool in _POOLS:
+            pool.results.clear()

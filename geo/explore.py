@@ -13,7 +13,7 @@ from functools import cached_property
 
 import pandas as pd
 
-from geo import catalogue, db, gap, maps
+from geo import catalogue, db, gap, maps, text
 from geo.catalogue import format_value, rank_words, unpublished_reason  # noqa: F401 - for the pages
 from geo.catalogue import NO_DATA
 from geo.config import KENT_CODE
@@ -156,7 +156,7 @@ def _classified_layer(row: dict, level: str, district_code: str | None, values: 
 
 def gap_result(weights: gap.Weights, seed: int) -> gap.GapResult:
     """The gap index for Kent's wards at these weights; cached per database file."""
-    return db.derived("gap_result", lambda: gap.from_database(weights, seed), weights=weights, seed=seed)
+    return db.derived("gap_result", lambda: gap.from_database(weights, seed), pool=db.GAP_POOL, weights=weights, seed=seed)
 
 
 def gap_layer(result: gap.GapResult, district_code: str | None, scheme: str = "quantiles") -> Layer:
@@ -233,7 +233,7 @@ def gap_download(result: gap.GapResult, district_code: str | None) -> bytes:
          f"{catalogue_rows.attribution[c]}" for c in inputs.columns]
     buffer = io.StringIO()
     buffer.write("\n".join(header) + "\n")
-    frame.to_csv(buffer, index=False, float_format="%.4f")
+    text.csv_safe(frame).to_csv(buffer, index=False, float_format="%.4f")
     return buffer.getvalue().encode("utf-8")
 
 
@@ -409,7 +409,7 @@ def csv_download(frame: pd.DataFrame) -> bytes:
         f"# {c}: {rows.label[c]} ({rows.unit[c]}); {rows.vintage[c]}; {rows.attribution[c]}" for c in frame.columns if c in rows.index)
     buffer = io.StringIO()
     buffer.write(f"# Kent Locality Explorer download. Missing values are left empty, never filled.\n{provenance}\n")
-    frame.to_csv(buffer, index=False)
+    text.csv_safe(frame).to_csv(buffer, index=False)
     return buffer.getvalue().encode("utf-8")
 
 

@@ -123,7 +123,9 @@ def to_params(state: ViewState, default: ViewState = ViewState()) -> dict[str, s
 
 # --- the /gap page -------------------------------------------------------------------------------
 WEIGHT_PARAMS = {component: f"w_{component}" for component in gap.COMPONENTS}
-MAX_SEED = 2**32 - 1
+# Seeds a URL may pin: the default and a short list. Each new seed costs a full rank-stability run (about
+# half a second of CPU); 2^32 of them made /gap a lever anyone could pull to slow every other visitor.
+GAP_SEEDS = (gap.DEFAULT_SEED, *range(1, 21))
 _WHOLE_NUMBER = re.compile(r"^[0-9]{1,10}$")  # ASCII digits only: str.isdigit() accepts '²'
 
 
@@ -169,10 +171,11 @@ def parse_gap(params: Mapping[str, object], *, districts: Iterable[str]) -> tupl
     view = replace(view, weights=tuple(weights))
     seed = _first(params.get("seed", ""))
     if seed:
-        if _WHOLE_NUMBER.match(seed) and int(seed) <= MAX_SEED:
+        if _WHOLE_NUMBER.match(seed) and int(seed) in GAP_SEEDS:
             view = replace(view, seed=int(seed))
         else:
-            warnings.append(f"The seed must be a whole number from 0 to {MAX_SEED}; ignored {_code(seed)}.")
+            warnings.append(f"The seed must be {gap.DEFAULT_SEED} (the default) or a whole number from 1 to "
+                            f"{max(GAP_SEEDS[1:])}; ignored {_code(seed)} and used {gap.DEFAULT_SEED}.")
     return view, warnings
 
 

@@ -33,10 +33,16 @@ class Column:
     """What one input column must hold."""
 
     name: str
-    kind: str = "text"  # text | code:<pattern> | number | integer
+    kind: str = "text"  # text | name | code:<pattern> | number | integer
     low: float | None = None
     high: float | None = None
     nullable: bool = False
+
+
+# A place or stop name as publishers write them: letters (any script), digits, spaces and . , ' ’ & ( ) - /.
+# Nothing Markdown or HTML gives a meaning to (< > [ ] * _ ` | ! # $ ...), no control characters: a name
+# like "![m](http://host/x.png)" from a refreshed file stops the build instead of reaching a page.
+NAME = re.compile(r"^(?:[^\W_]|[ .,'\u2019&()\-/])+$")
 
 
 def file_row(index: int) -> int:
@@ -62,6 +68,12 @@ def check_table(frame: pd.DataFrame, file: str, columns: list[Column], key: str 
             if bad.any():
                 i = int(bad.to_numpy().nonzero()[0][0])
                 raise DataError(file, column.name, row_of(i), f"{values.iloc[i]!r} is not a {column.kind[5:]} code")
+        elif column.kind == "name":
+            bad = ~blank & ~values.astype(str).map(lambda v: bool(NAME.match(v)))
+            if bad.any():
+                i = int(bad.to_numpy().nonzero()[0][0])
+                raise DataError(file, column.name, row_of(i), f"{values.iloc[i]!r} is not a plain name (letters, digits, "
+                                "spaces and . , ' & ( ) - / only)")
         elif column.kind in ("number", "integer"):
             numbers = pd.to_numeric(values.where(~blank), errors="coerce")
             bad = ~blank & numbers.isna()

@@ -56,7 +56,7 @@ st.code(snippet, language="html", wrap_lines=True)
 
 st.header("Sources and licences")
 sources = explore.db.run("source_attributions")
-st.table(sources.rename(columns={"attribution": "Attribution", "publishers": "Publisher", "source_ids": "Files"}).set_index("Publisher"))
+components.table(sources.rename(columns={"attribution": "Attribution", "publishers": "Publisher", "source_ids": "Files"}).set_index("Publisher"))
 if view.embed:
     components.full_explorer_link({})
 components.attribution_footer()

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from geo import explore, state as url_state
+from geo.text import markdown_literal as literal
 from pages import components
 
 DEFAULT = url_state.ViewState(level="ward")
@@ -29,7 +30,7 @@ if len(chosen) < 2:
     st.info("Choose at least two wards (by name, postcode, or by clicking the map) to compare them.")
 else:
     st.subheader("Side by side")
-    st.table(explore.compare_table(chosen).set_index("Indicator"))
+    components.table(explore.compare_table(chosen).set_index("Indicator"))
 
     st.subheader("Each ward's position among Kent's 255 wards")
     positions = layer.values[["area_code", "area_name", "value", "kent_rank"]].dropna(subset=["value"])
@@ -45,7 +46,7 @@ else:
     st.subheader("What lies inside each ward")
     profiles = explore.ward_profiles(chosen)
     for fit in profiles["fit"].itertuples():
-        st.markdown(f"**{fit.ward_name}** ({fit.district_name}): {fit.n_lsoas} LSOAs, {int(fit.population):,} residents.")
+        st.markdown(f"**{literal(fit.ward_name)}** ({literal(fit.district_name)}): {fit.n_lsoas} LSOAs, {int(fit.population):,} residents.")
         if fit.is_approximate:
             st.warning(f"Approximation: ward figures are built from whole LSOAs (ONS best fit). Only "
                        f"{fit.lsoa_area_inside_ward_pct}% of those LSOAs' area lies inside the ward, and they cover "
@@ -55,8 +56,10 @@ else:
         deciles["Share of residents"] = [f"{shares.share_pct[shares.imd_decile == d].sum():.0f}%" for d in range(1, 11)]
         lsoas = profiles["lsoas"][profiles["lsoas"].ward_code == fit.ward_code]
         left, right = st.columns(2)
-        left.table(deciles.set_index(deciles.columns[0]).T)
-        right.table(explore.ward_lsoa_table(lsoas).set_index("LSOA code"))
+        with left:
+            components.table(deciles.set_index(deciles.columns[0]).T)
+        with right:
+            components.table(explore.ward_lsoa_table(lsoas).set_index("LSOA code"))
 if view.embed:
     components.full_explorer_link(url_state.to_params(view, DEFAULT))
 components.attribution_footer()

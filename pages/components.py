@@ -13,6 +13,7 @@ from streamlit_folium import st_folium
 
 from geo import db, explore, gap, state as url_state
 from geo.db import DatabaseMissing, DatabaseUnavailable
+from geo.text import markdown_literal as literal, markdown_table
 
 # Streamlit's default caption grey is below WCAG AA contrast on white.
 PAGE_CSS = """<style>[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p
@@ -166,19 +167,20 @@ def show_layer(layer: explore.Layer, *, key: str, selected=(), overlays=None, he
                table_expanded: bool = False) -> str | None:
     """Legend, map and the table of the same values; returns the area code clicked on the map, if any."""
     for note in layer.notes:
-        st.info(note, icon=":material/info:")
+        st.info(literal(note), icon=":material/info:")
     legend_column, map_column = st.columns([1, 3])
     with legend_column:
         st.html(layer.legend_html())
-        st.caption(f"Source: {layer.indicator['publisher']}, {layer.indicator['vintage']}. {layer.indicator['method']}")
+        st.caption(f"Source: {literal(layer.indicator['publisher'])}, {literal(layer.indicator['vintage'])}. "
+                   f"{literal(layer.indicator['method'])}")
         if layer.indicator["caveat"]:
-            st.caption(f"Caveat: {layer.indicator['caveat']}")
+            st.caption(f"Caveat: {literal(layer.indicator['caveat'])}")
     with map_column:
         event = st_folium(layer.map(selected_codes=selected, overlays=overlays or {}), key=key, height=height,
                           use_container_width=True, returned_objects=["last_active_drawing"])
     with st.expander(f"Table of the {len(layer.values)} values on the map", expanded=table_expanded):
-        table = layer.table()
-        st.table(table.set_index(table.columns[0]))
+        frame = layer.table()
+        table(frame.set_index(frame.columns[0]))
     clicked = ((event or {}).get("last_active_drawing") or {}).get("properties") or {}
     return clicked.get("area_code")
 
@@ -198,6 +200,11 @@ def district_outline_note(layer: explore.Layer, view: url_state.ViewState) -> tu
     return outlined
 
 
+def table(frame) -> None:
+    """st.table with every text cell, heading and index label shown literally (st.table renders Markdown)."""
+    st.table(markdown_table(frame))
+
+
 def full_explorer_link(params: dict[str, str]) -> None:
     """From an embed: a link that opens the same view (these URL parameters, without embed) in the full explorer,
     in a new tab. The link is query-only (``?layer=…``), so it keeps the page's path under any sub-path deployment."""
@@ -211,7 +218,7 @@ def attribution_footer() -> None:
     st.divider()
     st.markdown("**Sources and licences**")
     for line in explore.attributions():
-        st.caption(line)
+        st.caption(literal(line))
 
 
 # --- the /gap page -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from datetime import date
 import streamlit as st
 
 from geo import boardpack, explore, state as url_state
+from geo.text import markdown_literal as literal
 from pages import components
 
 DEFAULT = url_state.ViewState(level="ward")
@@ -27,7 +28,7 @@ if district_code is None:
     components.attribution_footer()
     st.stop()
 
-st.title(names[district_code])
+st.title(literal(names[district_code]))
 view = components.layer_picker(replace(view, district=district_code), levels=("ward", "lsoa"))
 if not view.embed:
     view = components.overlay_picker(view)
@@ -37,7 +38,7 @@ layer = explore.layer(view.layer, view.level, district_code, view.classes)
 bench = explore.benchmarks(view.layer, district_code).set_index("level").value
 if not view.embed:
     cards = st.columns(3)
-    cards[0].metric(f"{names[district_code]}: {layer.indicator['label']}",
+    cards[0].metric(f"{literal(names[district_code])}: {literal(layer.indicator['label'])}",
                     explore.format_value(bench["district"], layer.indicator) if "district" in bench
                     else explore.unpublished_reason(layer.indicator, "district"))
     cards[1].metric("Kent", explore.format_value(bench.get("county"), layer.indicator) if "county" in bench
@@ -53,8 +54,8 @@ if not view.embed:
     st.subheader("Findings")
     findings = explore.district_findings(district_code)
     for finding in findings:
-        st.markdown(f"- {finding['text']} *(Source: {finding['source']}, {finding['vintage']})*")
-    st.subheader(f"{names[district_code]} against Kent on every theme")
+        st.markdown(f"- {literal(finding['text'])} *(Source: {literal(finding['source'])}, {literal(finding['vintage'])})*")
+    st.subheader(f"{literal(names[district_code])} against Kent on every theme")
     st.html(boardpack.overview_html(names[district_code], explore.district_overview(district_code)))
 
     def pack_html() -> str:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from geo import explore, gap, state as url_state
+from geo.text import markdown_literal as literal
 from pages import components
 
 view = components.read_gap_state()
@@ -50,7 +51,8 @@ st.markdown(explore.gap_stability_text(result))
 band_data, band_spec = explore.gap_band_chart(result, view.district)
 st.vega_lite_chart(band_data, band_spec, width="stretch")
 st.markdown(f"**In Kent's worst {gap.WORST} under at least {gap.PERSISTENT_SHARE:.0%} of weightings:** " + (
-    ", ".join(f"{r.ward_name} ({r.district_name}, {explore.share_with_margin(r.worst_ten_share, r.worst_ten_margin)})"
+    ", ".join(f"{literal(r.ward_name)} ({literal(r.district_name)}, "
+              f"{explore.share_with_margin(r.worst_ten_share, r.worst_ten_margin)})"
               for r in persistent.itertuples())
     if len(persistent) else "none: the worst ten depend on the weights."))
 st.dataframe(explore.gap_table(result, view.district), hide_index=True, width="stretch")
