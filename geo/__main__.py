@@ -9,7 +9,7 @@ from geo.validate import DataError
 
 
 def _build(argv: list[str]) -> int:
-    from geo.build import BuildCheckError, build
+    from geo.build import BuildCheckError, BuildLocked, build, disk_full
     from geo.embed import EmbedError
 
     parser = argparse.ArgumentParser(prog="python -m geo build", description="Build data/kent.duckdb from the data mirror, "
@@ -22,6 +22,15 @@ def _build(argv: list[str]) -> int:
         report = build(arguments.data_dir, arguments.database, embed_dir=arguments.embed_dir)
     except (DataError, BuildCheckError, EmbedError) as error:
         print(f"build failed: {error}\nThe previous database, if any, is unchanged, and so are the embed pages.", file=sys.stderr)
+        return 1
+    except BuildLocked as error:
+        print(f"build refused: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # noqa: BLE001 - a full disk is one line, anything else stays a traceback
+        if not disk_full(error):
+            raise
+        print("build failed: the disk is full (no space left for the new database); the database in service "
+              "and the embed pages are unchanged. Free some space and build again.", file=sys.stderr)
         return 1
     print(f"built {report.database.name}: {report.database_bytes / 1e6:.1f} MB in {report.seconds:.1f} s; "
           + ", ".join(f"{k} {v:,}" for k, v in report.counts.items()))

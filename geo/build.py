@@ -6,8 +6,12 @@ passed its own data checks. A failure leaves any existing database exactly as it
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
+import fcntl
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -461,12 +465,64 @@ def check_database(path: Path) -> dict[str, int]:
         connection.close()
 
 
+class BuildLocked(RuntimeError):
+    """Another build of the same database is running."""
+
+
+PREVIOUS_SUFFIX = ".previous"  # data/kent.duckdb.previous: the database before the last build, to roll back to
+_DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def disk_full(error: BaseException) -> bool:
+    """True when a build failed because the disk (or the file-size limit) is full."""
+    if isinstance(error, OSError) and error.errno in _DISK_FULL_ERRNOS:
+        return True
+    text = str(error)
+    return isinstance(error, duckdb.Error) and ("No space left on device" in text or "File too large" in text)
+
+
+@contextlib.contextmanager
+def build_lock(database: Path):
+    """Hold an exclusive lock for the whole build of `database` (its folder's .<name>.lock); refuse if held.
+    Then remove what killed builds left behind: only a build holding the lock can have made them."""
+    lock_path = database.parent / f".{database.name}.lock"
+    with open(lock_path, "a+", encoding="ascii") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "unknown"
+            raise BuildLocked(f"another build of {database.name} is running (pid {holder}); this one did not start. "
+                              "Wait for it to finish, then build again.") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        for leftover in database.parent.glob(f".{database.name}.*.building*"):
+            leftover.unlink(missing_ok=True)  # a temporary database (and its .wal) from a build that was killed
+        try:
+            yield
+        finally:
+            lock.seek(0)
+            lock.truncate()
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def build(data_dir: Path | None = None, database: Path | None = None, progress: Progress | None = None,
           embed_dir: Path | None = None) -> BuildReport:
+    """Build the warehouse and its light embed pages, holding the build lock throughout (a second build at
+    the same time refuses); the database it replaces is kept as <database>.previous."""
+    database = Path(database or database_path())
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with build_lock(database):
+        return _build_locked(data_dir, database, progress, embed_dir)
+
+
+def _build_locked(data_dir: Path | None, database: Path, progress: Progress | None,
+                  embed_dir: Path | None) -> BuildReport:
     """Build the warehouse from the mirror and the light embed pages from it; put both in service only if
     everything passes (pages: `embed_dir`, default $KENT_EMBED_DIR or static/embed)."""
     data_dir = Path(data_dir or default_data_dir())
-    database = Path(database or database_path())
     progress = progress or Progress(total=9)
     started = time.perf_counter()
 
@@ -488,6 +544,7 @@ def build(data_dir: Path | None = None, database: Path | None = None, progress: 
         progress.detail(f"{pages.pages} pages, {pages.postcode_files} postcode files, {pages.bytes / 1e6:.1f} MB "
                         f"in {pages.seconds:.1f} s")
         progress.stage(f"putting it in service at {database.name} and the pages beside it")
+        _keep_previous(database)
         os.replace(temporary, database)  # atomic: readers of the old file keep their open handle
         embed.activate(pages, embed_dir)  # atomic too: one symlink swap
         served = True
@@ -501,3 +558,17 @@ def build(data_dir: Path | None = None, database: Path | None = None, progress: 
         Path(f"{temporary}.wal").unlink(missing_ok=True)
     seconds = time.perf_counter() - started
     return BuildReport(database, seconds, database.stat().st_size, reports, counts, pages)
+
+
+def _keep_previous(database: Path) -> None:
+    """Keep the database in service as <database>.previous (a hard link: no copy, no extra space)."""
+    if not database.is_file():
+        return
+    previous = database.with_name(database.name + PREVIOUS_SUFFIX)
+    staged = previous.with_name(previous.name + ".staged")
+    staged.unlink(missing_ok=True)
+    try:
+        os.link(database, staged)
+    except OSError:  # a file system without hard links: copy
+        shutil.copy2(database, staged)
+    os.replace(staged, previous)

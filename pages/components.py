@@ -75,6 +75,14 @@ def write_state(view: url_state.ViewState, default: url_state.ViewState) -> None
         st.query_params.from_dict(wanted)
 
 
+def known(value, allowed, fallback):
+    """value if the widget offered it, else fallback: a raw websocket can send anything."""
+    try:
+        return value if value in allowed else fallback
+    except TypeError:  # an unhashable or incomparable crafted value
+        return fallback
+
+
 def layer_picker(view: url_state.ViewState, levels=url_state.LEVELS) -> url_state.ViewState:
     """Layer, level and class widgets, initialised from the URL."""
     choices = explore.layer_choices()
@@ -88,7 +96,9 @@ def layer_picker(view: url_state.ViewState, levels=url_state.LEVELS) -> url_stat
     classes = columns[2].selectbox("Map classes", url_state.CLASS_SCHEMES,
                                    index=url_state.CLASS_SCHEMES.index(view.classes),
                                    format_func=url_state.CLASS_LABELS.get, key="classes")
-    return replace(view, layer=layer, level=level, classes=classes)
+    # A raw websocket can send any value for a widget: keep only what the widgets offer.
+    return replace(view, layer=known(layer, ids, view.layer), level=known(level, levels, view.level),
+                   classes=known(classes, url_state.CLASS_SCHEMES, view.classes))
 
 
 _WARDS_KEY = "compare_wards"
@@ -126,10 +136,15 @@ def ward_picker(view: url_state.ViewState) -> url_state.ViewState:
         if found is None:
             left.warning("That is not a Kent postcode we know. Check it, or pick the ward by name.")
         else:
-            left.success(f"{found['postcode']} is in {found['ward_name']} ward, {found['district_name']}.")
+            left.success(f"{literal(found['postcode'])} is in {literal(found['ward_name'])} ward, {literal(found['district_name'])}.")
     district = right.selectbox("List the wards of", list(district_names), format_func=district_names.get,
                                key="compare_wards_of", help="Narrows the list below; wards already chosen stay.")
-    chosen = list(st.session_state[_WARDS_KEY])
+    if district not in district_names:  # a crafted value from a raw websocket
+        district = None
+    # Only known wards, at most the maximum: a raw websocket can send any strings for the multiselect.
+    chosen = [code for code in st.session_state[_WARDS_KEY] if code in label_of][:url_state.MAX_COMPARED_WARDS]
+    if chosen != list(st.session_state[_WARDS_KEY]):
+        st.session_state[_WARDS_KEY] = chosen
     listed = wards.ward_code if district is None else wards.ward_code[wards.district_code == district]
     options = chosen + [code for code in listed if code not in chosen]
     # No "Select all matches": typing a district's name would pick its first few wards, not all of them.
@@ -137,6 +152,7 @@ def ward_picker(view: url_state.ViewState) -> url_state.ViewState:
                             format_func=label_of.get, max_selections=url_state.MAX_COMPARED_WARDS, key=_WARDS_KEY,
                             select_all=False, filter_mode="contains",
                             placeholder="Type a ward's name" if district is None else f"Type or pick a ward of {district_names[district]}")
+    picked = [code for code in picked if code in label_of]
     st.session_state[_WARDS_FROM_URL] = list(picked)
     return replace(view, wards=tuple(picked))
 
@@ -146,6 +162,7 @@ def overlay_picker(view: url_state.ViewState) -> url_state.ViewState:
     labels = {"rail_stations": "Rail stations", "bus_stops": "Bus stops"}
     chosen = st.multiselect("Show on the map", list(labels), default=list(view.overlays), format_func=labels.get,
                             key="overlays")
+    chosen = [c for c in chosen if c in labels]  # a raw websocket can send any strings
     if "rail_stations" in chosen:
         st.caption(explore.RAIL_EDGE_NOTE)
     return replace(view, overlays=tuple(chosen))
@@ -264,7 +281,9 @@ def gap_controls(view: url_state.GapView) -> url_state.GapView:
     sliders = st.columns(3)
     weights = tuple(sliders[i].slider(label, 0, gap.MAX_WEIGHT, step=1, key=f"gap_w_{component}", on_change=_match_preset)
                     for i, (component, label) in enumerate(explore.GAP_COMPONENT_LABELS.items()))
-    return replace(view, district=district, weights=weights)
+    weights = tuple(w if isinstance(w, int) and 0 <= w <= gap.MAX_WEIGHT else d  # crafted values: the URL's
+                    for w, d in zip(weights, view.weights))
+    return replace(view, district=known(district, options, view.district), weights=weights)
 
 
 # --- the /change page --------------------------------------------------------------------------
