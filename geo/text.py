@@ -12,9 +12,10 @@ import re
 
 import pandas as pd
 
-# Every ASCII punctuation mark Markdown (CommonMark, GFM tables and autolinks, Streamlit's $maths$ and
-# :emoji:/:material/ icons) gives a meaning to; a backslash makes each literal.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$&:=\"'^%@/])")
+# The marks that make Markdown do something (links and images, HTML, emphasis, code, Streamlit's $maths$,
+# headings, table pipes); a backslash makes each literal. Ordinary punctuation in names and figures
+# (. , ' ( ) - & % : /) is left alone, so "Folkestone & Hythe" and "12.5%" read, and compare, as they are.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#!|~$])")
 _WHITESPACE = re.compile(r"\s+")
 FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
 
