@@ -149,7 +149,8 @@ def ward_picker(view: url_state.ViewState) -> url_state.ViewState:
     options = chosen + [code for code in listed if code not in chosen]
     # No "Select all matches": typing a district's name would pick its first few wards, not all of them.
     picked = st.multiselect(f"Wards to compare (2 to {url_state.MAX_COMPARED_WARDS}), in the order chosen", options,
-                            format_func=label_of.get, max_selections=url_state.MAX_COMPARED_WARDS, key=_WARDS_KEY,
+                            format_func=lambda code: label_of.get(code, str(code)),  # any crafted string, dropped below
+                            max_selections=url_state.MAX_COMPARED_WARDS, key=_WARDS_KEY,
                             select_all=False, filter_mode="contains",
                             placeholder="Type a ward's name" if district is None else f"Type or pick a ward of {district_names[district]}")
     picked = [code for code in picked if code in label_of]
@@ -160,7 +161,9 @@ def ward_picker(view: url_state.ViewState) -> url_state.ViewState:
 def overlay_picker(view: url_state.ViewState) -> url_state.ViewState:
     """Optional point overlays."""
     labels = {"rail_stations": "Rail stations", "bus_stops": "Bus stops"}
-    chosen = st.multiselect("Show on the map", list(labels), default=list(view.overlays), format_func=labels.get,
+    # format_func copes with any string: a raw websocket can send one that is not an option (dropped below).
+    chosen = st.multiselect("Show on the map", list(labels), default=list(view.overlays),
+                            format_func=lambda code: labels.get(code, str(code)),
                             key="overlays")
     chosen = [c for c in chosen if c in labels]  # a raw websocket can send any strings
     if "rail_stations" in chosen:
