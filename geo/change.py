@@ -169,6 +169,10 @@ class ImdChange:
 
     def table(self) -> pd.DataFrame:
         """Every area on the map: both editions' Kent ranks, the places moved, and deciles (LSOAs) or shares."""
+        return self._table.copy()
+
+    @cached_property
+    def _table(self) -> pd.DataFrame:
         v, noun = self.values, LEVEL_NOUN[self.level][0].upper() + LEVEL_NOUN[self.level][1:]
         table = pd.DataFrame({f"{noun} code": v.area_code, noun: v.area_name, "District": v.district_name})
         if self.level == "lsoa":
@@ -215,7 +219,12 @@ class ImdChange:
 
 
 def imd_change(level: str, district_code: str | None) -> ImdChange:
-    """IMD 2019 -> 2025 at a level (district, ward or lsoa), for all of Kent or one district's areas."""
+    """IMD 2019 -> 2025 at a level (district, ward or lsoa), for all of Kent or one district's areas; cached per
+    database file like query results (the object is shared: treat it as read-only)."""
+    return db.derived("imd_change", lambda: _imd_change(level, district_code), level=level, district_code=district_code)
+
+
+def _imd_change(level: str, district_code: str | None) -> ImdChange:
     values = db.run("imd_change_for_level", level=level, district_code=district_code)
     values = values.assign(rank_shift=values.kent_rank_2019 - values.kent_rank_2025,
                            decile_shift=pd.to_numeric(values.decile_2019, errors="coerce")

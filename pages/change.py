@@ -41,11 +41,11 @@ if kind == "editions":
     shown = change.imd_change(view.level, view.district)
     for sentence in shown.summary():
         st.markdown(sentence)
-    components.show_layer(shown, key=f"change_map_{view.level}_{view.district}", table_expanded=True)
+    components.show_layer(shown, key=f"change_map_{view.level}_{view.district}", table_expanded=view.embed)
 elif kind == "series":
     st.info("The charts below are two different geographies, districts and parliamentary constituencies: "
-               "never read a constituency figure as a district's. Chatham and Aylesford is mostly in Medway.",
-               icon=":material/info:")
+            "never read a constituency figure as a district's. Chatham and Aylesford is mostly in Medway.",
+            icon=":material/info:")
     for rule in rules[rules.comparison == "level"].itertuples():
         series = change.ofcom_series(rule.compared_with, rule.compared_column, indicator)
         st.subheader(series.title)
