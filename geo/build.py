@@ -30,6 +30,7 @@ from geo.boundaries import (BRITISH_NATIONAL_GRID, SimplificationReport, WebCove
 from geo.config import KENT_CODE, KENT_NAME, database_path, data_dir as default_data_dir, spatial_extension_path
 from geo.db import read_sql
 from geo.inputs import Inputs, read_inputs
+from geo.places import build_places, district_disagreements
 from geo.sources import sha256_of
 from geo.transport import match_orr_stations, postcode_access, rail_stations_from_naptan
 
@@ -413,9 +414,13 @@ def _write(path: Path, inputs: Inputs, progress: Progress) -> list[Simplificatio
         sources = pd.DataFrame([dataclasses.asdict(s) for s in inputs.sources.values()])
         sources["sha256"] = [sha256_of(inputs.data_dir / p) for p in sources.path]
         sources["rows_loaded"] = [len(inputs[s]) for s in sources.source_id]
+        places = build_places(inputs["naptan_stops"], inputs["naptan_localities"], frames["ward"])
+        progress.detail(f"gazetteer: {len(places)} NaPTAN localities ({places.place_name.nunique()} names), "
+                        f"{(places.ward_match != 'inside').sum()} placed in the nearest ward, "
+                        f"{len(district_disagreements(places))} in a district other than their stops' own")
         summaries = inputs["iod2025_district_summaries"].rename(columns={"ltla24_code": "district_code"})
         for name, frame in {"rail_stations": station_table, "station_usage": usage_long[["nlc", "financial_year_start", "entries_exits"]],
-                            "bus_stops": stops, "postcode_table": postcode_table,
+                            "bus_stops": stops, "postcode_table": postcode_table, "places": places,
                             "ofcom_constituency_timeseries": timeseries, "ofcom_district_coverage": ofcom_district,
                             "iod2025_district_summaries": summaries, "source_files": sources,
                             # change over time (geo/history.py): the /change page's tables and rules
@@ -458,6 +463,11 @@ def check_database(path: Path) -> dict[str, int]:
                                         or district_code not in (select district_code from districts)""").fetchone()[0]
         if orphans:
             raise BuildCheckError(f"{orphans} LSOAs have no ward or district")
+        unplaced = connection.execute("""select count(*) from places where ward_code is null
+                                          or ward_code not in (select ward_code from wards)""").fetchone()[0]
+        if unplaced:
+            raise BuildCheckError(f"{unplaced} places have no ward")
+        counts["places"] = connection.execute("select count(*) from places").fetchone()[0]
         counts["indicator_values"] = connection.execute("select count(*) from indicator_values").fetchone()[0]
         counts["postcodes"] = connection.execute("select count(*) from postcodes").fetchone()[0]
         return counts

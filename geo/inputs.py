@@ -61,6 +61,9 @@ FILE_RULES: dict[str, tuple[list[Column], str | None, str]] = {
     "naptan_stops": ([Column("ATCOCode"), Column("CommonName", "name"), _number("Longitude", -0.2, 1.6), _number("Latitude", 50.8, 51.6),
                       _number("Easting", 500_000, 660_000), _number("Northing", 100_000, 200_000), Column("StopType"),
                       _code("WD25CD", "ward"), _code("LAD25CD", "district")], "ATCOCode", "csv"),
+    # The full Stops.csv, for each stop's gazetteer locality (code and name): the place-name search's source.
+    "naptan_localities": ([Column("ATCOCode"), Column("NptgLocalityCode"), Column("LocalityName", "name"), Column("Status")],
+                          "ATCOCode", "csv"),
     "rail_stations": ([Column("NLC"), Column("TLC"), Column("name", "name"), _number("x_lon", -0.2, 1.6), _number("y_lat", 50.8, 51.6),
                        _number("Easting", 500_000, 660_000), _number("Northing", 100_000, 200_000),
                        _code("WD25CD", "ward"), _code("LAD25CD", "district")], "NLC", "csv"),
@@ -180,6 +183,8 @@ def check_relationships(inputs: Inputs) -> None:
         check_members(codes, districts, inputs.sources[file.source_id].path, file.key, "Kent district")
         if set(codes) != districts:
             raise DataError(inputs.sources[file.source_id].path, file.key, None, "expected a row for each of Kent's 12 districts")
+    check_members(inputs["naptan_stops"].ATCOCode, set(inputs["naptan_localities"].ATCOCode),
+                  inputs.sources["naptan_stops"].path, "ATCOCode", "stop in NaPTAN's Stops.csv (for its locality)")
     for source_id in ("naptan_stops", "rail_stations", "postcodes"):
         check_members(inputs[source_id].WD25CD, ward_codes, inputs.sources[source_id].path, "WD25CD", "WD25 ward")
     postcodes, postcodes_path = inputs["postcodes"], inputs.sources["postcodes"].path
