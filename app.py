@@ -9,6 +9,8 @@ PAGES = [
     st.Page("pages/kent.py", title="Kent", url_path="", default=True),
     st.Page("pages/district.py", title="District", url_path="district"),
     st.Page("pages/compare.py", title="Compare wards", url_path="compare"),
+    st.Page("pages/ward.py", title="Ward profile", url_path="ward"),
+    st.Page("pages/find.py", title="Find a place", url_path="find"),
     st.Page("pages/gap.py", title="Infrastructure gap", url_path="gap"),
     st.Page("pages/change.py", title="Change over time", url_path="change"),
     st.Page("pages/data.py", title="Rankings and downloads", url_path="data"),

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import db, explore, gap, state as url_state
+from geo import db, explore, gap, search, state as url_state
 from geo.db import DatabaseMissing, DatabaseUnavailable
 from geo.text import markdown_literal as literal, markdown_table
 
@@ -38,9 +38,28 @@ def run_through_app() -> None:
         st.rerun()
 
 
+SEARCH_LABEL = "Find a postcode, place, ward or district"
+
+
+def search_box(initial: str = "", on_find_page: bool = False) -> None:
+    """The one search box on every explorer page: submitting opens /find?q=<text> (the URL is the state)."""
+    with st.form(f"site_search:{initial}", border=False, enter_to_submit=True):
+        text_column, button_column = st.columns([6, 1], vertical_alignment="bottom")
+        text = text_column.text_input(SEARCH_LABEL, value=initial, max_chars=100, type="search",
+                                      placeholder="e.g. CT9 1AE, Tenterden, Margate Central, Thanet")
+        submitted = button_column.form_submit_button("Search")
+    if submitted and text.strip() and text.strip() != initial:
+        if on_find_page:
+            st.query_params["q"] = text.strip()  # a new browser history entry: Back returns to the last search
+            st.rerun()
+        st.switch_page("pages/find.py", query_params={"q": text.strip()})
+
+
 def _read_view(parse):
     """The start every page shares: through app.py, the URL parsed by ``parse(params, districts)``, page CSS, warnings."""
     run_through_app()
+    if not st.context.is_embedded:
+        search_box()
     try:
         view, warnings = parse(st.query_params.to_dict(), explore.districts().district_code)
     except DatabaseUnavailable as error:  # a fixed message: no path, no traceback (those go to the log)
@@ -59,6 +78,32 @@ def _read_view(parse):
     if view.embed:
         st.html(EMBED_CSS)
     return view
+
+
+def read_find_query() -> str:
+    """The /find page's start: through app.py, page CSS, and the search text from ?q= (last one if repeated)."""
+    run_through_app()
+    st.html(PAGE_CSS)
+    values = st.query_params.get_all("q")
+    return search.clean_query(values[-1] if values else "")
+
+
+_ANSWER_STYLE = {"postcode": st.success, "names": st.info, "postcode_district": st.info}
+
+
+def show_search_answer(answer: search.Answer) -> None:
+    """A search's message, then each result as a link to the page it opens."""
+    try:
+        results = answer.results
+        (_ANSWER_STYLE.get(answer.kind) or st.warning)(answer.message)
+    except DatabaseMissing as error:
+        st.error(f"{error} See README.md.")
+        return
+    if results:
+        # Plain links (same tab): they work from any page and in AppTest, and Back returns to this search.
+        items = "".join(f'<li><a href="{html.escape(r.href)}" target="_self">{html.escape(r.name)}</a> '
+                        f'\u2014 {html.escape(r.detail)}</li>' for r in results)
+        st.markdown(f'<ul class="kle-search-results">{items}</ul>', unsafe_allow_html=True)
 
 
 def read_state(default: url_state.ViewState) -> url_state.ViewState:

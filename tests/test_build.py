@@ -236,7 +236,8 @@ def test_a_district_map_payload_is_a_fraction_of_kents(built_database, monkeypat
 def test_source_files_are_recorded_with_checksums(sql):
     sources = sql("select source_id, sha256, rows_loaded, expected_rows from source_files")
     from geo.sources import load_manifest
-    assert sorted(sources.source_id) == sorted(load_manifest()) and len(sources) == 27  # 21 + Ofcom's 2016-2021 files
+    # 21 + Ofcom's 2016-2021 files + the raw NaPTAN Stops.csv for the gazetteer
+    assert sorted(sources.source_id) == sorted(load_manifest()) and len(sources) == 28
     assert (sources.sha256.str.len() == 64).all()
 
 
