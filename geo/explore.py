@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import pandas as pd
+import shapely.geometry
 
 from geo import catalogue, db, gap, maps, text
 from geo.catalogue import format_value, rank_words, unpublished_reason  # noqa: F401 - for the pages
@@ -63,6 +64,14 @@ def missing_reason(row: pd.Series | dict, indicator_row: dict, level: str) -> st
     return "Not published for this area."
 
 
+KENT_MAP_PLACES_TO_ZOOM = 11.0  # maps of all Kent (fitted near zoom 9) carry the places named up to this zoom
+
+
+def place_label_zoom(n_stops: int) -> float:
+    """The zoom from which a place is named: the more active stops (a proxy for size), the sooner."""
+    return 10.0 if n_stops >= 40 else 11.0 if n_stops >= 15 else 12.0
+
+
 @dataclass
 class Layer:
     """One indicator at one level: values, Kent ranks, map classes, legend and table."""
@@ -88,7 +97,21 @@ class Layer:
         built = db.run("map_topology", level=self.level, district_code=self.district_code).iloc[0]
         geometry = maps.MapGeometry(built.topojson, tuple(built.area_codes), (built.west, built.south, built.east, built.north))
         return maps.choropleth(self.features, row, self.classification, selected_codes=selected_codes, overlays=overlays,
-                               geometry=geometry)
+                               geometry=geometry, labels=self.labels())
+
+    def labels(self) -> list[maps.MapLabel]:
+        """Names to draw: districts on a map of all Kent, ward names where they fit, bigger places as one zooms in."""
+        names = db.run("map_labels", district_code=self.district_code)
+        labels = [maps.MapLabel(r.name, r.lon, r.lat, "district") for r in names[names.kind == "district"].itertuples()]
+        if self.level == "ward" and self.district_code:
+            labels += [maps.MapLabel(f["area_name"], r.label_lon, r.label_lat, "ward", 0.0,
+                                     shapely.geometry.shape(f["geometry"]).bounds)
+                       for f, r in zip(self.features, self.values.itertuples())]
+        places = names[names.kind == "place"]
+        if not self.district_code:  # all of Kent: only the places named by zoom 11, to keep the map's payload small
+            places = places[[place_label_zoom(n) <= KENT_MAP_PLACES_TO_ZOOM for n in places.n_stops]]
+        labels += [maps.MapLabel(r.name, r.lon, r.lat, "place", place_label_zoom(r.n_stops)) for r in places.itertuples()]
+        return labels
 
     def codes_in(self, district_code: str) -> tuple[str, ...]:
         """The codes of this layer's areas that lie in one district."""

@@ -300,6 +300,94 @@ var {{ this.get_name() }} = (function () {
         self.rank_of = int(rank_of)
 
 
+# --- Names drawn on the map (no tiles): district, ward and place labels ---------------------------------------
+LABEL_KINDS = ("district", "ward", "place")  # drawing priority: a label never covers one drawn before it
+_LABEL_CSS = """<style>
+.kle-label{pointer-events:none;white-space:nowrap;text-align:center;color:#000;line-height:1;
+ font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;
+ text-shadow:-1px -1px 0 #fff,1px -1px 0 #fff,-1px 1px 0 #fff,1px 1px 0 #fff,0 0 3px #fff,0 0 3px #fff}
+.kle-label-district{font-size:13px;font-weight:700;letter-spacing:.02em}
+.kle-label-ward{font-size:11px;font-weight:600}
+.kle-label-place{font-size:11px;font-style:italic;font-weight:500}
+</style>"""
+
+
+@dataclass(frozen=True)
+class MapLabel:
+    """A name drawn on the map at a point; shown from min_zoom on, and (with a width) only where it fits inside
+    its area, never over a label drawn before it (districts, then wards, then places; in list order within each)."""
+
+    text: str
+    lon: float
+    lat: float
+    kind: str  # district | ward | place
+    min_zoom: float = 0.0
+    fit_bounds: tuple[float, float, float, float] | None = None  # west, south, east, north of the area it names
+
+
+class _MapLabels(MacroElement):
+    """Labels placed in the browser at every zoom: measured with the page's font, hidden when they collide,
+    overflow their area or leave the map, and ignored by the pointer and by screen readers (tables carry names)."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function () {
+    var map = {{ this._parent.get_name() }}, labels = {{ this.labels }};
+    var pane = map.createPane("kleLabels");
+    pane.style.zIndex = 450; pane.style.pointerEvents = "none";
+    var group = L.layerGroup().addTo(map);
+    var fonts = {district: "700 13px system-ui, sans-serif", ward: "600 11px system-ui, sans-serif",
+                 place: "italic 500 11px system-ui, sans-serif"};
+    var context = document.createElement("canvas").getContext("2d");
+    function width(text, kind) { context.font = fonts[kind]; return context.measureText(text).width + 4; }
+    function overlaps(a, b) { return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]; }
+    function draw() {
+        group.clearLayers();
+        var zoom = map.getZoom(), size = map.getSize(), placed = [];
+        labels.forEach(function (label) {  // [text, lon, lat, kind, min_zoom, bounds or 0]
+            if (zoom < label[4]) return;
+            var at = map.latLngToContainerPoint([label[2], label[1]]);
+            var w = width(label[0], label[3]), h = label[3] === "district" ? 16 : 14;
+            if (label[5]) {
+                var sw = map.latLngToContainerPoint([label[5][1], label[5][0]]),
+                    ne = map.latLngToContainerPoint([label[5][3], label[5][2]]);
+                if (w > Math.abs(ne.x - sw.x) || h > Math.abs(sw.y - ne.y)) return;  // does not fit its area
+            }
+            // a district's name may move up or down a line or two to stay clear of another's; others stay put
+            var shifts = label[3] === "district" ? [0, -1, 1, -2, 2] : [0];
+            for (var s = 0; s < shifts.length; s++) {
+                var y = at.y + shifts[s] * h, box = [at.x - w / 2, y - h / 2, at.x + w / 2, y + h / 2];
+                if (box[0] < 0 || box[1] < 0 || box[2] > size.x || box[3] > size.y) continue;
+                if (placed.some(function (other) { return overlaps(box, other); })) continue;
+                placed.push(box);
+                var text = document.createElement("span");
+                text.textContent = label[0];
+                L.marker(map.containerPointToLatLng([at.x, y]), {pane: "kleLabels", interactive: false, keyboard: false,
+                    icon: L.divIcon({className: "kle-label kle-label-" + label[3], html: text.outerHTML,
+                                     iconSize: [w, h], iconAnchor: [w / 2, h / 2]})}).addTo(group);
+                return;
+            }
+        });
+        pane.setAttribute("aria-hidden", "true");
+    }
+    map.on("zoomend moveend resize", draw);
+    map.whenReady(draw);
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, labels: Sequence[MapLabel]):
+        super().__init__()
+        self._name = "MapLabels"
+        unknown = {label.kind for label in labels} - set(LABEL_KINDS)
+        if unknown:
+            raise ValueError(f"unknown label kind {sorted(unknown)[0]!r}; valid: {', '.join(LABEL_KINDS)}")
+        ordered = sorted(labels, key=lambda label: LABEL_KINDS.index(label.kind))  # stable: list order within a kind
+        self.labels = _script_json([[label.text, round(label.lon, 5), round(label.lat, 5), label.kind, label.min_zoom,
+                                     [round(b, 5) for b in label.fit_bounds] if label.fit_bounds else 0]
+                                    for label in ordered])
+
+
 _OVERLAYS = {
     # name: (label, circle radius px, fill, stroke)
     "rail_stations": ("Rail station", 5, "#000000", "#ffffff"),
@@ -309,7 +397,7 @@ _OVERLAYS = {
 
 def choropleth(features: Sequence[Mapping], indicator: Mapping, classification: Classification,
                selected_codes: Iterable[str] = (), overlays=(), geometry: MapGeometry | None = None,
-               colours: Sequence[str] | None = None) -> folium.Map:
+               colours: Sequence[str] | None = None, labels: Sequence[MapLabel] = ()) -> folium.Map:
     """Offline folium choropleth of features classed by ``classification`` (same order as the features).
 
     The boundaries sent are ``geometry`` (built TopoJSON of exactly these areas); without it, they are
@@ -367,6 +455,10 @@ def choropleth(features: Sequence[Mapping], indicator: Mapping, classification: 
                                        color=stroke, weight=1),
             tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, class_name="kle-tip"),
         ).add_to(m)
+
+    if labels:
+        m.get_root().header.add_child(Element(_LABEL_CSS), name="kle_label_style")
+        m.add_child(_MapLabels(labels))
 
     west, south, east, north = geometry.bounds
     m.fit_bounds([[south, west], [north, east]])

@@ -50,7 +50,12 @@ def _short(text: str) -> str:
 def _code(text: str) -> str:
     """User text for a warning: shortened, as an inline code span, so Streamlit's markdown shows it
     literally (no HTML, links, images, colours or icons made from it)."""
-    shown = "".join(c if c.isprintable() else "\ufffd" for c in _short(text)).replace("`", "'")
+    return code_span(_short(text))
+
+
+def code_span(text: str) -> str:
+    """User text as a markdown inline code span, shown literally (no markup made from it)."""
+    shown = "".join(c if c.isprintable() else "\ufffd" for c in text).replace("`", "'")
     return f"`{shown}`"
 
 

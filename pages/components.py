@@ -4,6 +4,7 @@ This is the only module besides the page scripts that imports Streamlit; it hold
 """
 from __future__ import annotations
 
+import hashlib
 import html
 from dataclasses import replace
 from urllib.parse import urlencode
@@ -43,7 +44,8 @@ SEARCH_LABEL = "Find a postcode, place, ward or district"
 
 def search_box(initial: str = "", on_find_page: bool = False) -> None:
     """The one search box on every explorer page: submitting opens /find?q=<text> (the URL is the state)."""
-    with st.form(f"site_search:{initial}", border=False, enter_to_submit=True):
+    form_key = hashlib.sha256(initial.encode("utf-8")).hexdigest()[:16]  # a new form per search text, no user text in keys
+    with st.form(f"site_search_{form_key}", border=False, enter_to_submit=True):
         text_column, button_column = st.columns([6, 1], vertical_alignment="bottom")
         text = text_column.text_input(SEARCH_LABEL, value=initial, max_chars=100, type="search",
                                       placeholder="e.g. CT9 1AE, Tenterden, Margate Central, Thanet")
@@ -93,6 +95,8 @@ _ANSWER_STYLE = {"postcode": st.success, "names": st.info, "postcode_district": 
 
 def show_search_answer(answer: search.Answer) -> None:
     """A search's message, then each result as a link to the page it opens."""
+    if answer.query:
+        st.markdown(f"Searched for {url_state.code_span(answer.query)}")
     try:
         results = answer.results
         (_ANSWER_STYLE.get(answer.kind) or st.warning)(answer.message)
@@ -248,6 +252,14 @@ def show_layer(layer: explore.Layer, *, key: str, selected=(), overlays=None, he
         table(frame.set_index(frame.columns[0]))
     clicked = ((event or {}).get("last_active_drawing") or {}).get("properties") or {}
     return clicked.get("area_code")
+
+
+def open_ward_profile(clicked: str | None, map_key: str) -> None:
+    """A ward clicked on a map opens its profile, once per click (coming Back to the map does not reopen it)."""
+    handled = f"opened_profile_{map_key}"
+    if clicked and st.session_state.get(handled) != clicked:
+        st.session_state[handled] = clicked
+        st.switch_page("pages/ward.py", query_params={"ward": clicked})
 
 
 def district_outline_note(layer: explore.Layer, view: url_state.ViewState) -> tuple[str, ...]:

@@ -14,6 +14,8 @@ view = components.read_state(DEFAULT)
 districts = explore.districts()
 names = dict(zip(districts.district_code, districts.district_name))
 codes = list(districts.district_code)
+if view.district is None and len(view.wards) == 1:  # e.g. Back from a ward's profile: that ward's district
+    view = replace(view, district=explore.wards().set_index("ward_code").district_code[view.wards[0]])
 if view.embed:  # an embed shows the district its page chose: no picker to switch it
     district_code = view.district
 else:
@@ -45,10 +47,10 @@ if not view.embed:
                     else explore.unpublished_reason(layer.indicator, "county"))
     cards[2].metric("Residents (Census 2021)", f"{int(districts.set_index('district_code').population[district_code]):,}")
 
-clicked = components.show_layer(layer, key=f"district_map_{district_code}_{view.layer}_{layer.level}_{view.classes}",
+clicked = components.show_layer(layer, key=f"district_map_{district_code}_{view.layer}_{layer.level}_{view.classes}", selected=view.wards,
                                 overlays=components.overlay_points(view.overlays, district_code), table_expanded=True)
 if clicked and layer.level == "ward" and not view.embed:
-    st.switch_page("pages/compare.py", query_params={"ward": clicked})
+    components.open_ward_profile(clicked, f"district_map_{district_code}_{view.layer}_{layer.level}_{view.classes}")
 
 if not view.embed:
     st.subheader("Findings")

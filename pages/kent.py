@@ -40,7 +40,7 @@ clicked = components.show_layer(layer, key=f"kent_map_{view.layer}_{layer.level}
                                 selected=outlined, overlays=components.overlay_points(view.overlays, None),
                                 table_expanded=view.embed)
 if clicked and layer.level == "ward" and not view.embed:
-    st.switch_page("pages/compare.py", query_params={"ward": clicked})
+    components.open_ward_profile(clicked, f"kent_map_{view.layer}_{layer.level}_{view.classes}_{view.district}")
 if view.embed:
     components.full_explorer_link(url_state.to_params(view, DEFAULT))
 components.attribution_footer()

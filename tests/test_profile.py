@@ -163,7 +163,7 @@ def test_find_tenterden_links_to_the_tenterden_ward_in_ashford():
     assert not app.exception
     first_href, first_text = _links(app)[0]
     assert (first_href, first_text) == ("/ward?ward=E05011771", "Tenterden")
-    assert "Place in Ashford, in Tenterden North ward" in app.markdown[0].value
+    assert "Place in Ashford, in Tenterden North ward" in " ".join(m.value for m in app.markdown)
 
 
 def test_find_minster_lists_both_with_their_districts():
