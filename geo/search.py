@@ -1,7 +1,7 @@
 """One search for postcodes, NaPTAN place names, wards and districts, read from the database only.
 
 `search(text)` answers what `/find?q=<text>` shows. Postcodes (any case or spacing) go to the ward the
-postcodes table gives them; a postcode district alone ('CT9') lists the wards its Kent postcodes lie in.
+database's postcodes table gives them (read once into memory per database file); a postcode district alone ('CT9') lists the wards its Kent postcodes lie in.
 Names are matched with rapidfuzz's normalised Levenshtein similarity (`fuzz.ratio`, which tolerates a mistyped
 letter, as in 'Tenterdon'), against the whole name and against runs of its words (see `name_scores`). Order:
 exact names first, then by score, then districts before places before wards, bigger places (more active stops)
@@ -148,16 +148,40 @@ def match_names(text: str, index: NameIndex, limit: int = MAX_RESULTS) -> list[R
     return [_result(row, score, exact) for _, row, score, exact in ranked[:limit]]
 
 
+@dataclass(frozen=True)
+class PostcodeIndex:
+    """The postcodes table in memory: each postcode's row, and each postcode district's wards by postcode count."""
+
+    by_postcode: dict[str, tuple[str, str, str, str]]  # postcode -> ward_code, ward_name, district_code, district_name
+    by_outward: dict[str, list[tuple[str, str, str, str, int]]]  # outward code -> wards (most postcodes first)
+
+
+def postcode_index() -> PostcodeIndex:
+    """The current database's postcodes, read once and cached with its query results."""
+    def make() -> PostcodeIndex:
+        rows = db.run("postcode_wards")
+        by_postcode = {r.postcode: (r.ward_code, r.ward_name, r.district_code, r.district_name) for r in rows.itertuples()}
+        counts = rows.groupby(["outward_code", "ward_code", "ward_name", "district_code", "district_name"]).size()
+        by_outward: dict[str, list] = {}
+        for (outward, *ward), n in counts.items():
+            by_outward.setdefault(outward, []).append((*ward, int(n)))
+        for wards in by_outward.values():
+            wards.sort(key=lambda w: (-w[4], w[1]))
+        return PostcodeIndex(by_postcode, by_outward)
+    return db.derived("search_postcode_index", make)
+
+
 def _postcode_answer(postcode: str, shown: str) -> Answer:
-    found = db.run("postcode_area", postcode=postcode)
-    if not found.empty:
-        row = found.iloc[0]
-        result = Result("postcode", postcode, row.district_code, row.district_name, row.ward_code, row.ward_name,
-                        detail=f"Postcode in {row.ward_name} ward, {row.district_name}")
-        return Answer(shown, "postcode", f"{postcode} is in {row.ward_name} ward, {row.district_name} "
-                                         f"({POSTCODE_SOURCE}).", (result,))
+    index = postcode_index()
+    found = index.by_postcode.get(postcode)
+    if found:
+        ward_code, ward_name, district_code, district_name = found
+        result = Result("postcode", postcode, district_code, district_name, ward_code, ward_name,
+                        detail=f"Postcode in {ward_name} ward, {district_name}")
+        return Answer(shown, "postcode", f"{postcode} is in {ward_name} ward, {district_name} ({POSTCODE_SOURCE}).",
+                      (result,))
     outward = postcode.split(" ")[0]
-    if db.run("postcode_district_wards", outward_code=outward).empty:
+    if outward not in index.by_outward:
         return Answer(shown, "postcode_outside_kent",
                       f"{postcode} is written like a postcode, but it is not in Kent: no Kent postcode starts "
                       f"{outward}. This explorer covers Kent County Council's 12 districts (Medway is not one of "
@@ -169,12 +193,12 @@ def _postcode_answer(postcode: str, shown: str) -> Answer:
 
 
 def _outward_answer(outward: str, shown: str) -> Answer | None:
-    wards = db.run("postcode_district_wards", outward_code=outward)
-    if wards.empty:
+    wards = postcode_index().by_outward.get(outward)
+    if not wards:
         return None
-    results = tuple(Result("ward", r.ward_name, r.district_code, r.district_name, r.ward_code, r.ward_name,
-                           detail=f"Ward in {r.district_name}: {int(r.n_postcodes):,} of the {outward} postcodes")
-                    for r in wards.itertuples())
+    results = tuple(Result("ward", ward_name, district_code, district_name, ward_code, ward_name,
+                           detail=f"Ward in {district_name}: {n:,} of the {outward} postcodes")
+                    for ward_code, ward_name, district_code, district_name, n in wards)
     return Answer(shown, "postcode_district",
                   f"Kent postcodes starting {outward} lie in {len(results)} ward{'s' if len(results) != 1 else ''} "
                   f"({POSTCODE_SOURCE}). Give the full postcode to find one ward.", results)

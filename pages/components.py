@@ -93,16 +93,20 @@ def read_find_query() -> str:
 _ANSWER_STYLE = {"postcode": st.success, "names": st.info, "postcode_district": st.info}
 
 
-def show_search_answer(answer: search.Answer) -> None:
-    """A search's message, then each result as a link to the page it opens."""
-    if answer.query:
-        st.markdown(f"Searched for {url_state.code_span(answer.query)}")
+def show_search_results(query: str) -> None:
+    """What the search finds for the text: the text echoed, a message, then each result as a link to its page."""
+    if query:
+        st.markdown(f"Searched for {url_state.code_span(query)}")
     try:
-        results = answer.results
-        (_ANSWER_STYLE.get(answer.kind) or st.warning)(answer.message)
+        answer = search.search(query)
+    except DatabaseUnavailable as error:  # a fixed message: no path, no traceback
+        st.error(str(error), icon=":material/error:")
+        return
     except DatabaseMissing as error:
         st.error(f"{error} See README.md.")
         return
+    (_ANSWER_STYLE.get(answer.kind) or st.warning)(answer.message)
+    results = answer.results
     if results:
         # Plain links (same tab): they work from any page and in AppTest, and Back returns to this search.
         items = "".join(f'<li><a href="{html.escape(r.href)}" target="_self">{html.escape(r.name)}</a> '

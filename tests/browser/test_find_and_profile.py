@@ -78,11 +78,11 @@ def test_the_search_box_takes_a_postcode_to_margate_central_and_back_works(open_
     expect(_result_links(page).first).to_have_text("CT9 1AE", timeout=90_000)
 
 
-def test_bad_postcodes_and_junk_get_messages_not_errors(open_page):
+def test_bad_postcodes_and_junk_get_messages_not_errors(open_page, streamlit_server):
     page = open_page("/find?q=SW1A%201AA", "find-outside-kent")
     expect(page.locator('[data-testid="stAlert"]').first).to_contain_text("not in Kent", timeout=90_000)
     for query, message in (("CT9%209QQ", "not one of Kent's live postcodes"), ("%3Cscript%3E%25%25", "No Kent postcode")):
-        page.goto(page.url.split("/find")[0] + f"/find?q={query}")
+        page.goto(f"{streamlit_server.url}/find?q={query}")
         expect(page.locator('[data-testid="stAlert"]').first).to_contain_text(message, timeout=90_000)
         assert page.locator('[data-testid="stException"]').count() == 0
 
@@ -104,7 +104,8 @@ def test_ward_profile_shows_its_values_ten_similar_wards_and_a_spine_chart(open_
     assert page.locator('svg[role="img"][aria-label*="Margate Central ward"]').count() == 1
 
 
-def test_kent_map_names_every_district_and_district_maps_name_wards(open_page, map_frame, wait_for_map, screenshot):
+def test_kent_map_names_every_district_and_district_maps_name_wards(open_page, map_frame, wait_for_map, screenshot,
+                                                                    streamlit_server):
     page = open_page("/?level=ward", "kent-map-labels")
     wait_for_map(page)
     frame = map_frame(page)
@@ -113,7 +114,7 @@ def test_kent_map_names_every_district_and_district_maps_name_wards(open_page, m
     assert sorted(districts) == sorted(["Ashford", "Canterbury", "Dartford", "Dover", "Folkestone and Hythe", "Gravesham",
                                         "Maidstone", "Sevenoaks", "Swale", "Thanet", "Tonbridge and Malling",
                                         "Tunbridge Wells"])
-    page.goto(page.url.split("/?")[0] + "/district?district=E07000114")
+    page.goto(f"{streamlit_server.url}/district?district=E07000114")
     assert wait_for_map(page) == 23
     frame = map_frame(page)
     frame.wait_for_selector(".kle-label-ward", timeout=60_000)
@@ -143,3 +144,33 @@ def test_clicking_a_ward_on_the_district_map_opens_its_profile_and_back_returns(
     time.sleep(3)  # Back must not bounce to the profile again
     assert "/district" in page.url
     expect(page.locator("h1").first).to_have_text("Thanet", timeout=90_000)
+
+
+def _static_files(page) -> set[str]:
+    """Paths of the scripts, styles, fonts and component files a page loaded (not its websocket or data calls)."""
+    from urllib.parse import urlparse
+    paths = {urlparse(u).path for u in page.requested_urls}
+    return {p for p in paths if p.startswith(("/static/", "/app/static/", "/component/"))}
+
+
+def test_profile_and_search_pages_load_no_file_the_explorer_pages_do_not(built_database, streamlit_server,
+                                                                         chromium_browser, wait_for_map):
+    def visit(paths, ready):
+        context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.requested_urls = []
+        context.on("request", lambda r: page.requested_urls.append(r.url))
+        for path in paths:
+            page.goto(f"{streamlit_server.url}{path}")
+            ready(page)
+            _settle(page)
+        files = _static_files(page)
+        context.close()
+        return files
+
+    explorer = visit(["/?level=ward", "/district?district=E07000114", "/compare?ward=E05005093,E05005010"],
+                     lambda page: wait_for_map(page))
+    new = visit(["/ward?ward=E05005093", "/find?q=Tenterden"],
+                lambda page: expect(page.locator("h1").first).to_be_visible(timeout=90_000))
+    assert explorer and new
+    assert new - explorer == set()
