@@ -241,7 +241,7 @@ def similarity_indicator_labels() -> list[str]:
 
 def compare_url(ward_codes) -> str:
     """The /compare URL for some wards (at most 6, the compare page's limit)."""
-    return "/compare?ward=" + ",".join(list(ward_codes)[:6])
+    return "compare?ward=" + ",".join(list(ward_codes)[:6])
 
 
 # --- gap components -----------------------------------------------------------------------------------------------
@@ -314,7 +314,7 @@ def links_html(links) -> str:
 def similar_wards_html(similar: pd.DataFrame, ward_code: str) -> str:
     """The similar wards as a table: rank, ward (link to its profile), district, distance, compare link."""
     rows = "".join(
-        f'<tr><td>{i}</td><td><a href="/ward?ward={html.escape(r.ward_code)}" target="_self">{html.escape(r.ward_name)}</a>'
+        f'<tr><td>{i}</td><td><a href="ward?ward={html.escape(r.ward_code)}" target="_self">{html.escape(r.ward_name)}</a>'
         f'</td><td>{html.escape(r.district_name)}</td><td>{r.distance:.2f}</td><td>{int(r.indicators_used)}</td>'
         f'<td><a href="{html.escape(compare_url([ward_code, r.ward_code]))}" target="_self">Compare</a></td></tr>'
         for i, r in enumerate(similar.itertuples(), start=1))

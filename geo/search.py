@@ -47,10 +47,10 @@ class Result:
 
     @property
     def href(self) -> str:
-        """The explorer URL this result opens: the ward profile, or the district page for a district."""
+        """The explorer URL this result opens (relative, so it works under any sub-path): a ward profile or district page."""
         if self.ward_code:
-            return f"/ward?ward={self.ward_code}"
-        return f"/district?district={self.district_code}"
+            return f"ward?ward={self.ward_code}"
+        return f"district?district={self.district_code}"
 
 
 @dataclass(frozen=True)
@@ -232,4 +232,4 @@ def search(text) -> Answer:
 
 def find_url(text: str) -> str:
     """The shareable search URL for some text: /find?q=..."""
-    return f"/find?q={quote(clean_query(text))}"
+    return f"find?q={quote(clean_query(text))}"

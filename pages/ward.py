@@ -46,9 +46,9 @@ with map_column:
     st.markdown(profile.ward_locator_svg(ward_code, facts["district_code"]), unsafe_allow_html=True)
 with links_column:
     st.markdown(profile.links_html([
-        (f"/district?district={facts['district_code']}", f"{facts['district_name']} district page (its ward map and findings)"),
+        (f"district?district={facts['district_code']}", f"{facts['district_name']} district page (its ward map and findings)"),
         (profile.compare_url([ward_code] + list(similar.ward_code[:5])), "Compare with its 5 most similar wards"),
-        (f"/gap?district={facts['district_code']}", f"Infrastructure gap in {facts['district_name']}"),
+        (f"gap?district={facts['district_code']}", f"Infrastructure gap in {facts['district_name']}"),
     ]), unsafe_allow_html=True)
     imd = explore.layer("imd_score", "ward", facts["district_code"], "quantiles")
     st.download_button(f"Download {facts['district_name']}'s board pack (printable HTML)",

@@ -162,7 +162,7 @@ def test_find_tenterden_links_to_the_tenterden_ward_in_ashford():
     app = run_page("find", q="Tenterden")
     assert not app.exception
     first_href, first_text = _links(app)[0]
-    assert (first_href, first_text) == ("/ward?ward=E05011771", "Tenterden")
+    assert (first_href, first_text) == ("ward?ward=E05011771", "Tenterden")
     assert "Place in Ashford, in Tenterden North ward" in " ".join(m.value for m in app.markdown)
 
 
@@ -175,7 +175,7 @@ def test_find_minster_lists_both_with_their_districts():
 def test_find_a_postcode_reaches_margate_central_and_bad_postcodes_get_messages():
     app = run_page("find", q="ct91ae")
     assert app.success[0].value.startswith("CT9 1AE is in Margate Central ward, Thanet")
-    assert _links(app) == [("/ward?ward=E05005093", "CT9 1AE")]
+    assert _links(app) == [("ward?ward=E05005093", "CT9 1AE")]
     assert "not in Kent" in run_page("find", q="SW1A 1AA").warning[0].value
     assert "not one of Kent's live postcodes" in run_page("find", q="CT9 9QQ").warning[0].value
     junk = run_page("find", q="<b>%%%</b>")
@@ -199,11 +199,11 @@ def test_ward_page_shows_values_ten_similar_wards_and_links():
     imd = values.loc["Index of Multiple Deprivation score (score)"]
     assert (imd["Margate Central"], imd["Thanet"], imd["Kent rank"]) == ("61.3", "32.0", "1st of 255 (1 = worst)")
     links = _links(app)
-    similar = [(h, t) for h, t in links if h.startswith("/ward?ward=")]
+    similar = [(h, t) for h, t in links if h.startswith("ward?ward=")]
     assert len(similar) == 10 and similar[0][1] == "Cliftonville West"
     compare = [h for h, t in links if t == "Compare"]
-    assert len(compare) == 10 and compare[0] == f"/compare?ward={MARGATE_CENTRAL},E05005088"
-    assert ("/district?district=E07000114", "Thanet district page (its ward map and findings)") in links
+    assert len(compare) == 10 and compare[0] == f"compare?ward={MARGATE_CENTRAL},E05005088"
+    assert ("district?district=E07000114", "Thanet district page (its ward map and findings)") in links
     assert any(b.label.startswith("Download Thanet's board pack") for b in app.get("download_button"))
     assert "Open Government Licence" in " ".join(c.value for c in app.caption)
 
