@@ -167,8 +167,9 @@ def test_profile_and_search_pages_load_no_file_the_explorer_pages_do_not(built_d
         context.close()
         return files
 
-    explorer = visit(["/?level=ward", "/district?district=E07000114", "/compare?ward=E05005093,E05005010"],
-                     lambda page: wait_for_map(page, timeout=120_000))
+    explorer = visit(["/?level=ward", "/district?district=E07000114"], lambda page: wait_for_map(page, timeout=120_000))
+    explorer |= visit(["/compare?ward=E05005093,E05005010", "/gap"],
+                      lambda page: expect(page.locator("h1").first).to_be_visible(timeout=90_000))
     new = visit(["/ward?ward=E05005093", "/find?q=Tenterden"],
                 lambda page: expect(page.locator("h1").first).to_be_visible(timeout=90_000))
     assert explorer and new
