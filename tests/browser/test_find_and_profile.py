@@ -144,33 +144,3 @@ def test_clicking_a_ward_on_the_district_map_opens_its_profile_and_back_returns(
     assert "/district" in page.url
     expect(page.locator("h1").first).to_have_text("Thanet", timeout=90_000)
 
-
-def _static_files(page) -> set[str]:
-    """Paths of the scripts, styles, fonts and component files a page loaded (not its websocket or data calls)."""
-    from urllib.parse import urlparse
-    paths = {urlparse(u).path for u in page.requested_urls}
-    return {p for p in paths if p.startswith(("/static/", "/app/static/", "/component/"))}
-
-
-def test_profile_and_search_pages_load_no_file_the_explorer_pages_do_not(built_database, streamlit_server,
-                                                                         chromium_browser, wait_for_map):
-    def visit(paths, ready):
-        context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.requested_urls = []
-        context.on("request", lambda r: page.requested_urls.append(r.url))
-        for path in paths:
-            page.goto(f"{streamlit_server.url}{path}")
-            ready(page)
-            _settle(page)
-        files = _static_files(page)
-        context.close()
-        return files
-
-    explorer = visit(["/?level=ward", "/district?district=E07000114"], lambda page: wait_for_map(page, timeout=120_000))
-    explorer |= visit(["/compare?ward=E05005093,E05005010", "/gap"],
-                      lambda page: expect(page.locator("h1").first).to_be_visible(timeout=90_000))
-    new = visit(["/ward?ward=E05005093", "/find?q=Tenterden"],
-                lambda page: expect(page.locator("h1").first).to_be_visible(timeout=90_000))
-    assert explorer and new
-    assert new - explorer == set()
