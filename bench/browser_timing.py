@@ -23,7 +23,7 @@ from geo.config import REPO_ROOT
 CHROMIUM = os.environ.get("KENT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-FOLIUM_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+FOLIUM_IFRAME = 'iframe[src*="streamlit_folium.st_folium"]'
 DRAW_TIMEOUT_MS = 60_000
 # Under a burst a slow session is slow, not broken: it only counts as an error after this long.
 BURST_DRAW_TIMEOUT_MS = 180_000

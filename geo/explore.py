@@ -123,7 +123,7 @@ class Layer:
 
     def table(self) -> pd.DataFrame:
         """The accessible table of every value on the map, ranked as in Kent."""
-        level_label = LEVEL_NOUN[self.level].capitalize()
+        level_label = LEVEL_NOUN[self.level][:1].upper() + LEVEL_NOUN[self.level][1:]  # "Neighbourhood (LSOA)"
         out_of = int(self.values.kent_areas_ranked.max() or 0)
         return pd.DataFrame({
             f"{level_label} code": self.values.area_code,
@@ -515,12 +515,14 @@ def board_pack_inputs(shown: Layer, findings: list[dict], generated_on: str) -> 
     kent_text = (format_value(kent_value, shown.indicator) if kent_value is not None
                  else catalogue.unpublished_reason(shown.indicator, "county"))
     table = shown.table()
-    value_column = table.columns[3]
-    table = table.drop(columns=["Map class"] + ([table.columns[0]] if shown.level != "district" else []))
+    table = table.loc[:, ~table.columns.duplicated()]  # at district level the name column is "District" twice
+    value_column = f"{shown.indicator['label']} ({shown.indicator['unit']})"
+    table = table.drop(columns=["Map class"])
     if shown.level != "district":
+        table = table.drop(columns=[table.columns[0], "District"])
         table.insert(0, "Map no.", [f.get("key") for f in features])
-        table = table.drop(columns=["District"])
-    table.insert(list(table.columns).index(value_column) + 1, "Kent", kent_text)
+    if kent_value is not None:  # Ofcom's district-only figures have no Kent value: no column of "Not published"
+        table.insert(list(table.columns).index(value_column) + 1, "Kent", kent_text)
     return {
         "district": {"district_code": district_code, "district_name": district_row.district_name,
                      "population": int(district_row.population)},

@@ -235,7 +235,10 @@ def offline_map(**kwargs) -> folium.Map:
     m = _OfflineMap(**kwargs)
     m.get_root().header.add_child(
         Element(f"<style>.leaflet-container{{background:{_BACKGROUND};"
-                "font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif}}</style>"),
+                "font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif}}"
+                # a focused area or control: a near-black ring (at least 3:1 against the white map)
+                ".leaflet-container :focus-visible{outline:3px solid #0b0c0c;outline-offset:1px}"
+                "path.leaflet-interactive:focus-visible{stroke:#0b0c0c;stroke-width:4px}</style>"),
         name="kle_map_style",
     )
     return m
@@ -270,6 +273,13 @@ var {{ this.get_name() }} = (function () {
     var styles = {{ this.styles }}, highlight = {{ this.highlight }};
     var label = {{ this.label }}, rankOf = {{ this.rank_of }};
     var areas = topojson.feature(topology, topology.objects.areas);
+    var decoder = document.createElement("textarea");
+    function plain(escaped) { decoder.innerHTML = escaped; return decoder.value; }  // rows hold escaped text
+    // the page that frames the map sets the zoom; this frame's own viewport tag must not forbid it (WCAG 1.4.4)
+    document.querySelectorAll('meta[name="viewport"]').forEach(function (m) { m.content = "width=device-width, initial-scale=1"; });
+    var container = {{ this._parent.get_name() }}.getContainer();
+    container.setAttribute("role", "region");
+    container.setAttribute("aria-label", plain("Map of " + label + ". Arrow keys move the map, + and - zoom, Tab moves through the areas."));
     areas.features.forEach(function (feature, i) {
         var row = rows[i];
         // area_code is what streamlit-folium hands back when an area is clicked
@@ -280,6 +290,13 @@ var {{ this.get_name() }} = (function () {
         style: function (feature) { return styles[feature.properties.style]; },
         onEachFeature: function (feature, path) {
             path.bindTooltip(feature.properties.tip, {sticky: true, className: "kle-tip"});
+            // each area is a Tab stop (Leaflet's tooltips open on focus): name it with the tooltip's words
+            var row = rows[areas.features.indexOf(feature)];
+            path.on("add", function () {
+                path.getElement().setAttribute("role", "img");
+                path.getElement().setAttribute("aria-label", plain(row[0] + ", " + label + ": " + row[1] +
+                    (row[2] ? ", rank " + row[2] + " of " + rankOf : "")));
+            });
             path.on("mouseover", function () { path.setStyle(highlight); });
             path.on("mouseout", function () { layer.resetStyle(path); });
         }

@@ -6,6 +6,7 @@ from pages import components
 
 view = components.read_state(url_state.ViewState())
 st.title("About the data")
+components.page_title("About the data, accessibility and embedding")
 st.markdown("Every number in this explorer comes from official open data, cut to Kent, with the method below. "
             "Ward and district figures are built from neighbourhood (LSOA) figures, weighted by Census 2021 residents, "
             "using the ONS best-fit lookup from LSOAs to wards. Where a ward's LSOAs do not match its boundary well, "
@@ -25,11 +26,73 @@ for theme, group in rows.groupby("theme", sort=False):
                 st.markdown(f"**Caveat:** {row.caveat}")
             st.markdown(f"**Source:** {row.publisher}, *{row.source_title}* ({row.licence}).")
 
-st.header("Accessibility")
-st.markdown("We aim for WCAG 2.2 AA. The map is never the only way to a number: every value on a map is in a table on "
-            "the same page, legends give each class's range as text, and missing areas are hatched as well as labelled. "
-            "Every control can be reached with the keyboard. The app loads no third-party scripts, fonts or tiles. "
-            "Tell us about a problem at the Kent County Council accessibility contact.")
+st.header("Accessibility statement")
+# On the GOV.UK model accessibility statement; update "Preparation of this statement" whenever it is re-tested.
+st.markdown("""
+This statement applies to the Kent Locality Explorer, its pages (Kent, District, Compare wards, Infrastructure gap,
+Rankings and downloads, About the data), its embed on kent.gov.uk (`?embed=true`) and its board packs (HTML and PDF).
+It is run by Kent County Council. We want as many people as possible to be able to use it. You should be able to:
+
+- reach every control, the maps and the tables with a keyboard alone, and see where the keyboard is (a dark focus ring);
+- skip past any map ("Skip the map" link before it) to the table of the same values;
+- get every number on a map from the table beside it, with each class's range written out in the legend;
+- download a board pack as printable HTML or a tagged PDF (PDF/UA), and the data as CSV or GeoJSON.
+
+**How accessible this service is.** We know some parts are not fully accessible:
+
+- each map is a Leaflet map inside a frame: pointing at an area shows its value; by keyboard each area is a Tab stop
+  named with its value, so the Kent maps have 255 (wards) or 938 (neighbourhoods) stops — use "Skip the map";
+- the charts on the Infrastructure gap and Compare pages are pictures to a screen reader; the same figures are in
+  the tables on those pages;
+- the sortable grids on Rankings and downloads and Infrastructure gap are drawn by Streamlit on a canvas, which some
+  screen readers read only partly; the CSV download holds the same rows;
+- the page language (British English) is set by a small script once the page has loaded; the page Streamlit first
+  sends says only "English";
+- in board packs at neighbourhood (LSOA) level, a few area numbers in the densest town centres can still touch on
+  the enlarged inset; the table lists every area;
+- the PDF is tagged (PDF/UA-1, with headings, tables and map descriptions) but has not yet been checked with a PDF/UA
+  validator or a screen reader.
+
+**Feedback and contact information.** If you need anything here in a different format, such as accessible PDF,
+large print, easy read or a spreadsheet, or you find a problem not listed above, email
+[alternativeformats@kent.gov.uk](mailto:alternativeformats@kent.gov.uk) and say which page (its address) and what went
+wrong. We will reply within 10 working days.
+
+**Enforcement procedure.** The Equality and Human Rights Commission (EHRC) is responsible for enforcing the Public
+Sector Bodies (Websites and Mobile Applications) (No. 2) Accessibility Regulations 2018 (the "accessibility
+regulations"). If you are not happy with how we respond to your complaint, contact the
+[Equality Advisory and Support Service (EASS)](https://www.equalityadvisoryservice.com/).
+
+**Technical information about this service's accessibility.** Kent County Council is committed to making this
+service accessible, in accordance with the accessibility regulations.
+
+**Compliance status.** This service is *partially compliant* with the
+[Web Content Accessibility Guidelines version 2.2](https://www.w3.org/TR/WCAG22/) AA standard, due to the
+non-compliances listed below.
+
+**Non-accessible content.** Non-compliance with the accessibility regulations:
+
+- the charts on the Infrastructure gap and Compare pages have no text alternative of their own (WCAG 1.1.1); their
+  figures are in the tables on the same pages;
+- Streamlit's canvas grids give screen readers limited access to their cells (WCAG 1.3.1, 4.1.2);
+- until its script has run, the page declares English rather than British English (WCAG 3.1.1).
+
+Disproportionate burden: we make no such claim. Content not within the scope of the regulations: none.
+
+**What we're doing to improve accessibility.** Next: text summaries for each chart, a light embed that works without
+JavaScript, and a check of the board pack PDF with a PDF/UA validator and screen reader users.
+
+**Preparation of this statement.** This statement was prepared on 1 December 2026 and last reviewed on 1 December
+2026. The service was last tested on 1 December 2026 by its development team: axe-core 4.14 at every impact level
+(critical, serious, moderate and minor) on every page and every embed and inside each map frame; a keyboard journey
+on every page (Tab from the top to the layer picker, the skip link, the table and the downloads, with the focus ring's
+contrast measured at every stop, at least 3:1); page and map frame titles; the board pack PDF's tags, language and
+PDF/UA identifier. All in Debian's Chromium, automated in the test suite (`tests/browser/test_accessibility.py`), so
+every change is re-tested. It has not yet been tested by an external auditor or with assistive-technology users.
+
+**Keyboard shortcuts.** Streamlit's single-letter shortcuts (R to rerun the page, C to clear its cache) are switched
+off outside text fields, so a stray key or a speech command does nothing (WCAG 2.1.4).
+""")
 
 st.header("Embed on kent.gov.uk")
 st.markdown("The **light embed** is a static page per area and layer: the map drawn as SVG with every ward keyboard-"

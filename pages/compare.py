@@ -18,7 +18,8 @@ view = components.layer_picker(replace(view, level="ward"), levels=("ward",))
 components.write_state(view, DEFAULT)
 
 layer = explore.layer(view.layer, "ward", None, view.classes)
-clicked = components.show_layer(layer, key=f"compare_map_{view.layer}_{view.classes}", selected=chosen, height=460)
+clicked = components.show_layer(layer, key=f"compare_map_{view.layer}_{view.classes}", selected=chosen, height=460,
+                                place="Kent" + (f" (compared: {', '.join(explore.wards().set_index('ward_code').ward_name[chosen])})" if chosen else ""))
 # The map keeps reporting its last click on every rerun: act on a click once, so a ward removed stays removed.
 if clicked and clicked != st.session_state.get("compare_map_click"):
     st.session_state.compare_map_click = clicked
@@ -29,10 +30,10 @@ if clicked and clicked != st.session_state.get("compare_map_click"):
 if len(chosen) < 2:
     st.info("Choose at least two wards (by name, postcode, or by clicking the map) to compare them.")
 else:
-    st.subheader("Side by side")
+    st.header("Side by side")
     components.table(explore.compare_table(chosen).set_index("Indicator"))
 
-    st.subheader("Each ward's position among Kent's 255 wards")
+    st.header("Each ward's position among Kent's 255 wards")
     positions = layer.values[["area_code", "area_name", "value", "kent_rank"]].dropna(subset=["value"])
     positions = positions.assign(chosen=positions.area_code.isin(chosen).map({True: "Chosen", False: "Other Kent wards"}))
     st.vega_lite_chart(positions, {
@@ -43,7 +44,7 @@ else:
                      "tooltip": [{"field": "area_name", "title": "Ward"}, {"field": "kent_rank", "title": "Kent rank"}]},
     }, width="stretch")
 
-    st.subheader("What lies inside each ward")
+    st.header("What lies inside each ward")
     profiles = explore.ward_profiles(chosen)
     for fit in profiles["fit"].itertuples():
         st.markdown(f"**{literal(fit.ward_name)}** ({literal(fit.district_name)}): {fit.n_lsoas} LSOAs, {int(fit.population):,} residents.")
@@ -57,7 +58,7 @@ else:
         lsoas = profiles["lsoas"][profiles["lsoas"].ward_code == fit.ward_code]
         left, right = st.columns(2)
         with left:
-            components.table(deciles.set_index(deciles.columns[0]).T)
+            components.table(deciles.set_index(deciles.columns[0]).T.rename_axis("Measure"))
         with right:
             components.table(explore.ward_lsoa_table(lsoas).set_index("LSOA code"))
 if view.embed:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 from dataclasses import replace
 from urllib.parse import urlencode
 
@@ -18,7 +19,55 @@ from geo.text import markdown_literal as literal, markdown_table
 
 # Streamlit's default caption grey is below WCAG AA contrast on white.
 PAGE_CSS = """<style>[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p
-{color: #4a4b57 !important; opacity: 1 !important;}</style>"""
+{color: #4a4b57 !important; opacity: 1 !important;}
+/* WCAG 2.4.7 / 2.4.13: one focus ring everywhere, near-black (at least 3:1 on white and on the current page's
+   pill in the top navigation), offset so it never merges with the control's own border. */
+a:focus-visible, button:focus-visible, summary:focus-visible, [role="slider"]:focus-visible, [tabindex]:focus-visible,
+[data-baseweb="select"]:focus-within, label:has(input[type="radio"]:focus-visible),
+label:has(input[type="checkbox"]:focus-visible), [data-baseweb="input"]:focus-within,
+[data-testid="stDataFrameResizable"]:focus-within
+{outline: 3px solid #0b0c0c !important; outline-offset: 2px !important;}
+[data-baseweb="select"] input:focus-visible, [data-baseweb="input"] input:focus-visible {outline: none !important;}
+a.kle-skip {position: absolute; left: -9999px;}
+a.kle-skip:focus {position: static; display: inline-block; padding: 4px 8px; background: #ffdd00; color: #0b0c0c;
+  text-decoration: underline;}
+</style>"""
+# A small script in the page itself (st.html runs it; no Streamlit code is patched):
+# - <html lang="en-GB"> (Streamlit 1.67 serves its index.html with lang="en" and has no setting for it);
+# - each map's iframe titled for what it shows: the title travels on the "Skip the map" link just before it;
+# - "Skip the map" moves focus past the map to the table;
+# - WCAG 2.1.4: Streamlit binds the bare keys "r" (rerun) and "c" (clear cache, developers only) on the whole page,
+#   with no setting to switch them off; outside text fields they are stopped here, so nothing happens on a stray key.
+A11Y_SCRIPT = """<script>(function () {
+  if (window.kleA11y) { window.kleA11y(); return; }
+  function apply() {
+    if (document.documentElement.lang !== "en-GB") document.documentElement.lang = "en-GB";
+    var frames = Array.prototype.slice.call(document.querySelectorAll("iframe"));
+    document.querySelectorAll("a.kle-skip[data-map-title]").forEach(function (link) {
+      var title = link.getAttribute("data-map-title");
+      var frame = frames.find(function (f) { return link.compareDocumentPosition(f) & Node.DOCUMENT_POSITION_FOLLOWING; });
+      if (frame && frame.title !== title) frame.title = title;
+    });
+  }
+  window.kleA11y = apply;
+  new MutationObserver(apply).observe(document.body, {childList: true, subtree: true, attributes: true,
+                                                      attributeFilter: ["title"]});
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a.kle-skip");
+    var target = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    event.preventDefault();
+    target.focus();
+    target.scrollIntoView({block: "start"});
+  });
+  window.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || "rRcC".indexOf(event.key) < 0 || event.key.length !== 1) return;
+    var target = event.composedPath ? event.composedPath()[0] : event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName || ""))) return;
+    event.stopImmediatePropagation();
+  }, true);
+  apply();
+})();</script>"""
 EMBED_CSS = """<style>
 header[data-testid="stHeader"], [data-testid="stToolbar"], footer {display: none !important;}
 .block-container {padding-top: 0.5rem !important;}
@@ -73,6 +122,7 @@ def _read_view(parse):
     st.html(PAGE_CSS)
     if db.fault():
         st.warning(db.fault(), icon=":material/warning:")
+    st.html(A11Y_SCRIPT, unsafe_allow_javascript=True)
     # Streamlit keeps `embed` to itself (it is not in st.query_params); it reports it here.
     view = replace(view, embed=bool(st.context.is_embedded))
     for warning in warnings:
@@ -119,6 +169,19 @@ def read_state(default: url_state.ViewState) -> url_state.ViewState:
     return _read_view(lambda params, districts: url_state.parse(
         params, districts=districts, wards=explore.wards().ward_code,
         layers=list(explore.layer_choices().indicator_id), default=default))
+
+
+def page_title(text: str) -> None:
+    """The browser tab's title for this view (WCAG 2.4.2): what is shown, and where."""
+    st.set_page_config(page_title=f"{text} · Kent Locality Explorer")
+
+
+def map_title(layer: explore.Layer, place: str | None = None) -> str:
+    """What a map shows, for its iframe's title and the page title: "Map: <layer> (<vintage>) by ward, Thanet"."""
+    if place is None:
+        place = "Kent" if layer.district_code is None else \
+            explore.districts().set_index("district_code").district_name[layer.district_code]
+    return f"Map: {layer.indicator['label']} ({layer.indicator['vintage']}) by {explore.LEVEL_NOUN[layer.level]}, {place}"
 
 
 def write_state(view: url_state.ViewState, default: url_state.ViewState) -> None:
@@ -237,10 +300,19 @@ def overlay_points(overlays, district_code) -> dict:
 
 
 def show_layer(layer: explore.Layer, *, key: str, selected=(), overlays=None, height: int = 520,
-               table_expanded: bool = False) -> str | None:
-    """Legend, map and the table of the same values; returns the area code clicked on the map, if any."""
+               table_expanded: bool = False, place: str | None = None) -> str | None:
+    """Legend, map and the table of the same values; returns the area code clicked on the map, if any.
+
+    The page's title names the map (``place``: where it is, by default the layer's district or Kent); a
+    "Skip the map" link before it goes straight to the table.
+    """
     for note in layer.notes:
         st.info(literal(note), icon=":material/info:")
+    title = map_title(layer, place)
+    page_title(title.removeprefix("Map: "))
+    after_map = "kle-after-" + re.sub(r"[^A-Za-z0-9_-]+", "-", key)
+    st.html(f'<a class="kle-skip" href="#{after_map}" data-map-title="{html.escape(title)}">'
+            f"Skip the map: go to the table of its {len(layer.values)} values</a>")
     legend_column, map_column = st.columns([1, 3])
     with legend_column:
         st.html(layer.legend_html())
@@ -251,6 +323,7 @@ def show_layer(layer: explore.Layer, *, key: str, selected=(), overlays=None, he
     with map_column:
         event = st_folium(layer.map(selected_codes=selected, overlays=overlays or {}), key=key, height=height,
                           use_container_width=True, returned_objects=["last_active_drawing"])
+    st.html(f'<span id="{after_map}" tabindex="-1"></span>')
     with st.expander(f"Table of the {len(layer.values)} values on the map", expanded=table_expanded):
         frame = layer.table()
         table(frame.set_index(frame.columns[0]))

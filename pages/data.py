@@ -20,6 +20,7 @@ district_code = columns[1].selectbox("District", list(names), index=list(names).
 view = replace(view, level=level, district=district_code)
 components.write_state(view, DEFAULT)
 
+components.page_title(f"Rankings and downloads: {url_state.LEVEL_LABELS[level]}, {names[district_code]}")
 table = explore.download_frame(level, district_code)
 rows = catalogue.load()
 available = [i for i in rows.index if i in table.columns]

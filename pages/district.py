@@ -23,6 +23,7 @@ else:
                                  format_func=names.get, placeholder="Choose a district", key="district")
 if district_code is None:
     st.title("District view")
+    components.page_title("District view: choose a district")
     st.info("Choose a district to see its wards, how they compare with Kent, and its board pack."
             if not view.embed else "This embed names no district: add district=<code> to its address, e.g. "
             "district=E07000114 for Thanet.")
@@ -53,11 +54,11 @@ if clicked and layer.level == "ward" and not view.embed:
     components.open_ward_profile(clicked, f"district_map_{district_code}_{view.layer}_{layer.level}_{view.classes}")
 
 if not view.embed:
-    st.subheader("Findings")
+    st.header("Findings")
     findings = explore.district_findings(district_code)
     for finding in findings:
         st.markdown(f"- {literal(finding['text'])} *(Source: {literal(finding['source'])}, {literal(finding['vintage'])})*")
-    st.subheader(f"{literal(names[district_code])} against Kent on every theme")
+    st.header(f"{literal(names[district_code])} against Kent on every theme")
     st.html(boardpack.overview_html(names[district_code], explore.district_overview(district_code)))
 
     def pack_html() -> str:

@@ -42,11 +42,11 @@ cards[2].metric("Weights (broadband/transport/services)", "/".join(map(str, weig
 
 st.caption(explore.gap_broadband_context(view.district))
 
-st.subheader(f"The gap index across {place}'s wards")
+st.header(f"The gap index across {place}'s wards")
 components.show_layer(explore.gap_layer(result, view.district), key=f"gap_map_{view.district}_{weights.as_tuple()}_{view.seed}",
                       table_expanded=False)
 
-st.subheader("How stable is each rank?")
+st.header("How stable is each rank?")
 st.markdown(explore.gap_stability_text(result))
 band_data, band_spec = explore.gap_band_chart(result, view.district)
 st.vega_lite_chart(band_data, band_spec, width="stretch")
@@ -60,7 +60,7 @@ st.download_button("Download the index, components, bands and inputs (CSV)", lam
                    file_name=f"kent-gap-index-{'-'.join(map(str, weights.as_tuple()))}-seed{view.seed}.csv",
                    mime="text/csv", icon=":material/download:", on_click="ignore")
 
-st.subheader("Need × provision")
+st.header("Need × provision")
 st.markdown("Each dot is a ward: across, its need (income and employment deprivation); up, its infrastructure gap. "
             "Dashed lines are Kent's ward medians. Wards top right have both high need and a big gap.")
 need_data, need_spec = explore.need_provision_chart(result, view.district)

@@ -80,6 +80,8 @@ def test_district_only_layer_is_shown_among_kents_12_districts_not_as_one_polygo
     headings = text.text("h2")
     assert "across Kent's districts" in headings and "Kent's districts ranked" in headings
     assert "Ward ranking" not in headings and "Ward map" not in headings
+    assert list(inputs["ward_table"][0]) == ["District code", "District", "Gigabit-capable broadband available (% of premises)",
+                                             "Kent rank (1 = worst)", "Note"]  # Ofcom publishes no Kent figure
     ranked = [row for row in text.rows if len(row) >= 3 and row[1] in set(explore.districts().district_name)]
     assert len(ranked) >= 12  # the 12 districts in the ranking table (and the overview's rows)
 
@@ -93,6 +95,8 @@ def test_lsoa_level_pack_names_neighbourhoods_not_wards(sql):
     assert "81 wards" not in html and "Ward ranking" not in html
     assert "Neighbourhood (LSOA) ranking" in text.text("h2") and "Neighbourhood (LSOA) map" in text.text("h2")
     assert "Neighbourhoods (LSOAs) in Ashford ranked by" in text.text("caption")
+    assert list(inputs["ward_table"][0])[:4] == ["Map no.", "Neighbourhood (LSOA)",
+                                                 "Index of Multiple Deprivation score (score)", "Kent"]
 
 
 @pytest.mark.parametrize("district_code", [ASHFORD, THANET])

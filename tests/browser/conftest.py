@@ -38,7 +38,7 @@ CHROMIUM = os.environ.get("KENT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
-FOLIUM_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+FOLIUM_IFRAME = 'iframe[src*="streamlit_folium.st_folium"]'
 SERVER_START_TIMEOUT = 60.0
 
 

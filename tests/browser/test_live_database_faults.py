@@ -31,7 +31,7 @@ THANET = "E07000114"
 MAP_TIMEOUT = 180_000  # ms; generous: the machine may be busy, nothing here is a timing assertion
 
 _MAP_HAS = """(expected) => {
-  const frames = document.querySelectorAll('iframe[title="streamlit_folium.st_folium"]');
+  const frames = document.querySelectorAll('iframe[src*="streamlit_folium.st_folium"]');
   if (frames.length !== 1) return false;
   const w = frames[0].contentWindow;
   if (!w || !w.L || !w.map || !w.document.querySelector('.leaflet-overlay-pane svg path')) return false;

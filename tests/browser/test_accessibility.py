@@ -1,0 +1,256 @@
+"""WCAG 2.2 AA, shown in Chromium: page titles, lang, map iframe titles, a keyboard journey per page with a visible
+focus ring measured at every stop (at least 3:1), status messages as live regions, Streamlit's single-key
+shortcuts switched off, and axe-core at every impact level on every page and embed.
+
+Screenshots of each page and of the focused top navigation go to test-artifacts/screenshots/a11y-*.png.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import FOLIUM_IFRAME
+
+STREAMLIT_SCRIPT = "app.py"
+ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
+# axe's page-level rules ask a whole page for one <main> and one <h1>. Run inside the map's iframe they judge a
+# component frame as if it were a page; the page that frames it has both (checked on the page itself).
+FRAME_PAGE_LEVEL_RULES = {"landmark-one-main", "page-has-heading-one"}
+MAX_STOPS = 60
+
+# Where the keyboard goes, in the innermost focused document: tag, role, accessible name, and the focus ring
+# (the focused element's or the nearest ancestor's outline) with the colour behind it.
+FOCUS = """() => {
+  let doc = document, el = document.activeElement, frames = [];
+  while (el && el.tagName === 'IFRAME' && el.contentDocument) { frames.push(el.title); doc = el.contentDocument; el = doc.activeElement; }
+  if (!el || el === doc.body) return {frames, tag: 'BODY', name: '', ring: null};
+  const view = doc.defaultView, label = el.labels && el.labels[0] ? el.labels[0].innerText : '';
+  const text = /^(A|BUTTON|SUMMARY|LABEL)$/.test(el.tagName) ? el.innerText : '';  // containers are not named by their text
+  const name = (el.getAttribute('aria-label') || label || text || el.getAttribute('title') || '').replace(/\\s+/g, ' ').trim();
+  let ring = el, depth = 0;
+  while (ring && ring.nodeType === 1 && depth < 6) {
+    const style = view.getComputedStyle(ring);
+    if (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2) break;
+    ring = ring.parentElement; depth++;
+  }
+  const where = (el.closest('[data-testid]') || el).getAttribute('data-testid') || el.className.toString();
+  if (!ring || ring.nodeType !== 1 || depth >= 6) return {frames, tag: el.tagName, role: el.getAttribute('role'), name, where, ring: null};
+  let behind = ring.parentElement, background = 'rgb(255, 255, 255)';
+  while (behind) {
+    const colour = view.getComputedStyle(behind).backgroundColor;
+    if (colour && colour !== 'rgba(0, 0, 0, 0)' && colour !== 'transparent') { background = colour; break; }
+    behind = behind.parentElement;
+  }
+  const style = view.getComputedStyle(ring);
+  return {frames, tag: el.tagName, role: el.getAttribute('role'), name,
+          ring: {colour: style.outlineColor, width: parseFloat(style.outlineWidth), background}};
+}"""
+
+
+def _rgb(text: str) -> tuple[float, float, float]:
+    return tuple(float(v) for v in re.findall(r"[\d.]+", text)[:3])
+
+
+def _luminance(rgb) -> float:
+    def channel(c):
+        c = c / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two CSS rgb() colours."""
+    la, lb = sorted((_luminance(_rgb(a)), _luminance(_rgb(b))), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def test_contrast_formula_on_known_pairs():
+    assert contrast("rgb(0, 0, 0)", "rgb(255, 255, 255)") == pytest.approx(21.0)
+    assert contrast("rgb(118, 118, 118)", "rgb(255, 255, 255)") == pytest.approx(4.54, abs=0.01)
+
+
+@pytest.fixture()
+def opened(built_database, streamlit_server, browser_page):
+    """``opened(path)``: the page, settled (script run finished, maps drawn)."""
+    def go(path: str, maps: int = 0):
+        page = browser_page
+        page.goto(f"{streamlit_server.url}{path}")
+        page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=60_000)
+        for i in range(maps):
+            frame = page.locator(FOLIUM_IFRAME).nth(i).element_handle(timeout=60_000).content_frame()
+            frame.wait_for_function("() => document.querySelector('.leaflet-overlay-pane svg path')", timeout=60_000)
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+        try:  # the page's own title arrives with its script run
+            page.wait_for_function("() => document.title.endsWith('· Kent Locality Explorer')", timeout=15_000)
+        except Exception:  # noqa: BLE001 - the title assertion below reports what was there
+            pass
+        page.wait_for_timeout(500)
+        return page
+    return go
+
+
+PAGES = [  # path, maps on it, words the page title must hold
+    ("/", 1, ["Index of Multiple Deprivation score (IoD 2025) by ward, Kent"]),
+    ("/?level=lsoa&layer=digital_connectivity_score", 1, ["Slow broadband", "by neighbourhood (LSOA), Kent"]),
+    ("/district?district=E07000114", 1, ["Index of Multiple Deprivation score (IoD 2025) by ward, Thanet"]),
+    ("/district?district=E07000105&layer=gigabit_pct_2021", 1, ["Gigabit-capable broadband available", "Ashford"]),
+    ("/district", 0, ["District view"]),
+    ("/compare?ward=E05005093,E05005010", 1, ["Margate Central", "Cowden and Hever"]),
+    ("/gap?district=E07000114", 1, ["Infrastructure gap index", "Thanet"]),
+    ("/data?level=district", 0, ["Rankings and downloads", "Districts"]),
+    ("/about", 0, ["About the data"]),
+]
+EMBEDS = [("/?embed=true", 1), ("/district?district=E07000105&embed=true", 1),
+          ("/compare?ward=E05005093,E05005010&embed=true", 1), ("/gap?embed=true", 1), ("/data?embed=true", 0),
+          ("/about?embed=true", 0)]
+
+
+@pytest.mark.parametrize("path,maps,words", PAGES, ids=[p for p, _, _ in PAGES])
+def test_page_title_lang_map_titles_and_axe_at_every_impact(opened, axe_audit, screenshot, path, maps, words):
+    page = opened(path, maps)
+    title = page.title()
+    assert title.endswith("· Kent Locality Explorer") and all(w in title for w in words), title
+    assert page.evaluate("document.documentElement.lang") == "en-GB"
+    frames = page.locator(FOLIUM_IFRAME)
+    assert frames.count() == maps
+    for i in range(maps):
+        frame_title = frames.nth(i).get_attribute("title")
+        assert frame_title.startswith("Map: ") and title.startswith(frame_title.removeprefix("Map: ")), frame_title
+        links = page.locator("a.kle-skip")
+        assert links.nth(i).get_attribute("data-map-title") == frame_title
+    screenshot(page, f"a11y-{path.strip('/?').replace('&', '_').replace('=', '-').replace(',', '-') or 'kent'}"[:80])
+    assert axe_audit(page, impacts=ALL_IMPACTS) == []
+    for i in range(maps):
+        frame = frames.nth(i).element_handle().content_frame()
+        found = [v for v in axe_audit(page, frame=frame, impacts=ALL_IMPACTS) if v["id"] not in FRAME_PAGE_LEVEL_RULES]
+        assert found == []
+
+
+@pytest.mark.parametrize("path,maps", EMBEDS, ids=[p for p, _ in EMBEDS])
+def test_embeds_pass_axe_at_every_impact(opened, axe_audit, path, maps):
+    page = opened(path, maps)
+    assert page.evaluate("document.documentElement.lang") == "en-GB"
+    assert axe_audit(page, impacts=ALL_IMPACTS) == []
+    for i in range(maps):
+        assert page.locator(FOLIUM_IFRAME).nth(i).get_attribute("title").startswith("Map: ")
+        frame = page.locator(FOLIUM_IFRAME).nth(i).element_handle().content_frame()
+        assert [v for v in axe_audit(page, frame=frame, impacts=ALL_IMPACTS) if v["id"] not in FRAME_PAGE_LEVEL_RULES] == []
+
+
+def _journey(page, wanted: dict, skip_map: bool = True) -> tuple[dict, list]:
+    """Tab from the top of the page; return the stop at which each wanted kind of control was first focused,
+    and every stop. Activates "Skip the map" when it is reached. Every stop must show a focus ring of >= 3:1."""
+    page.mouse.click(5, 5)  # focus starts at the top of the document
+    reached, stops = {}, []
+    for stop in range(1, MAX_STOPS + 1):
+        page.keyboard.press("Tab")
+        focus = page.evaluate(FOCUS)
+        stops.append(focus)
+        where = f"stop {stop}: {focus['tag']} {focus['name'][:60]!r} ({focus.get('where')}) in {focus['frames']}"
+        assert focus["ring"] is not None, f"no visible focus ring at {where}"
+        ratio = contrast(focus["ring"]["colour"], focus["ring"]["background"])
+        assert ratio >= 3 and focus["ring"]["width"] >= 2, f"focus ring {ratio:.2f}:1 at {where}"
+        focus["contrast"] = ratio
+        for kind, matches in wanted.items():
+            if kind not in reached and matches(focus):
+                reached[kind] = stop
+        if skip_map and focus["name"].startswith("Skip the map") and "skipped" not in reached:
+            page.keyboard.press("Enter")
+            reached["skipped"] = stop
+        if len(reached) >= len(wanted) + (1 if skip_map else 0):
+            break
+    return reached, stops
+
+
+def _named(*words):
+    return lambda focus: not focus["frames"] and all(w in focus["name"] for w in words)
+
+
+JOURNEYS = [  # path, maps, what must be reached (by name), the largest stop number allowed
+    ("/", 1, {"layer picker": _named("Layer"), "skip link": _named("Skip the map"),
+              "table": _named("Table of the 255 values on the map")}, 25),
+    ("/district?district=E07000114", 1, {"layer picker": _named("Layer"), "skip link": _named("Skip the map"),
+                                         "table": _named("Table of the 23 values on the map"),
+                                         "downloads": _named("Download the board pack")}, 40),
+    ("/compare?ward=E05005093,E05005010", 1, {"layer picker": _named("Layer"), "skip link": _named("Skip the map"),
+                                              "table": _named("Table of the 255 values on the map")}, 30),
+    ("/gap?district=E07000114", 1, {"weights": _named("Weights preset"), "skip link": _named("Skip the map"),
+                                    "table": _named("Table of the 23 values on the map"),
+                                    "downloads": _named("Download the index")}, 45),
+]
+
+
+@pytest.mark.parametrize("path,maps,wanted,bound", JOURNEYS, ids=[j[0] for j in JOURNEYS])
+def test_keyboard_journey_reaches_the_controls_the_table_and_downloads_past_the_map(opened, path, maps, wanted, bound):
+    page = opened(path, maps)
+    reached, stops = _journey(page, wanted)
+    missing = set(wanted) - set(reached)
+    assert not missing, f"not reached in {len(stops)} stops: {missing}; stops: {[s['name'][:30] for s in stops]}"
+    assert max(reached.values()) <= bound, reached
+    assert reached["skip link"] < reached["table"]
+    after_skip = stops[reached["skipped"]]  # the stop after the skip link: past the map, not inside it
+    assert not after_skip["frames"], after_skip
+
+
+@pytest.mark.parametrize("path,wanted,bound", [
+    ("/data?level=district", {"areas": lambda f: f["tag"] == "INPUT" and "District" in f["name"] or "Districts" in f["name"],
+                              "downloads": _named("Download CSV")}, 30),
+    ("/about", {"embed district": _named("District"), "embed code": _named("Embed code")}, 60),
+    ("/district?district=E07000105&embed=true", {"layer picker": _named("Layer"),
+                                                 "table": _named("Table of the 39 values on the map")}, 80),
+], ids=["data", "about", "district-embed"])
+def test_keyboard_journey_on_pages_without_a_skip(opened, path, wanted, bound):
+    page = opened(path, 1 if "district?" in path else 0)
+    reached, stops = _journey(page, wanted, skip_map="embed" not in path)
+    assert set(wanted) <= set(reached), (reached, [s["name"][:30] for s in stops])
+    assert max(reached[k] for k in wanted) <= bound, reached
+
+
+def test_map_areas_are_named_tab_stops_and_the_top_navigation_focus_differs_from_the_current_page(
+        opened, screenshot):
+    page = opened("/district?district=E07000114", 1)
+    frame = page.locator(FOLIUM_IFRAME).first.element_handle().content_frame()
+    names = frame.evaluate("() => [...document.querySelectorAll('path.leaflet-interactive')]"
+                           ".map(p => [p.getAttribute('role'), p.getAttribute('aria-label')])")
+    assert len(names) == 23 and all(role == "img" and label for role, label in names)
+    assert any(label.startswith("Margate Central, Index of Multiple Deprivation score: ") and "rank 1 of 255" in label
+               for _, label in names)
+    # the current page's pill ("District") and the focused link must look different: a ring only when focused
+    page.mouse.click(5, 5)
+    nav = None
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        focus = page.evaluate(FOCUS)
+        if focus["name"] == "District" and focus["tag"] == "A":
+            nav = focus
+            break
+    assert nav and contrast(nav["ring"]["colour"], nav["ring"]["background"]) >= 3, nav
+    screenshot(page, "a11y-focus-on-current-page-link", full_page=False)
+    page.keyboard.press("Shift+Tab")
+    unfocused = page.evaluate("""() => [...document.querySelectorAll('a')].filter(a => a.innerText.trim() === 'District')
+        .map(a => getComputedStyle(a).outlineStyle)""")
+    assert unfocused == ["none"]
+
+
+def test_status_messages_are_live_regions_and_single_key_shortcuts_are_off(opened):
+    page = opened("/district?district=E07000105&layer=gigabit_pct_2021&level=nope", 1)
+    roles = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stAlert"]')]
+        .map(a => [a.innerText.replace(/\\s+/g, ' '), (a.querySelector('[role]') || {}).getAttribute?.call(a.querySelector('[role]'), 'role')])""")
+    assert any("Unknown level" in text and role == "alert" for text, role in roles), roles
+    assert any("published for districts only" in text and role == "status" for text, role in roles), roles
+    # a bare "r" outside a text field must not rerun the page (Streamlit's shortcut; WCAG 2.1.4)
+    page.locator("h1").first.click()
+    page.evaluate("""() => { const app = document.querySelector('[data-testid="stApp"]'); window.kleStates = [];
+        new MutationObserver(() => window.kleStates.push(app.getAttribute('data-test-script-state')))
+            .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }""")
+    page.keyboard.press("r")
+    page.keyboard.press("c")
+    page.wait_for_timeout(2000)
+    assert page.evaluate("window.kleStates") == []
+    assert page.get_by_role("dialog").count() == 0
+    # typing the same letters into a text field still works
+    page.get_by_role("combobox", name="Layer").click()
+    page.keyboard.type("rc")
+    assert page.get_by_role("combobox", name="Layer").input_value() == "rc"
