@@ -235,9 +235,9 @@ def offline_map(**kwargs) -> folium.Map:
     m = _OfflineMap(**kwargs)
     m.get_root().header.add_child(
         Element(f"<style>.leaflet-container{{background:{_BACKGROUND};"
-                "font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif}}"
+                "font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif}"
                 # a focused area or control: a near-black ring (at least 3:1 against the white map)
-                ".leaflet-container :focus-visible{outline:3px solid #0b0c0c;outline-offset:1px}"
+                ".leaflet-container:focus-visible,.leaflet-container :focus-visible{outline:3px solid #0b0c0c !important;outline-offset:-3px}"
                 "path.leaflet-interactive:focus-visible{stroke:#0b0c0c;stroke-width:4px}</style>"),
         name="kle_map_style",
     )

@@ -25,9 +25,11 @@ PAGE_CSS = """<style>[data-testid="stCaptionContainer"], [data-testid="stCaption
 a:focus-visible, button:focus-visible, summary:focus-visible, [role="slider"]:focus-visible, [tabindex]:focus-visible,
 [data-baseweb="select"]:focus-within, label:has(input[type="radio"]:focus-visible),
 label:has(input[type="checkbox"]:focus-visible), [data-baseweb="input"]:focus-within,
+[data-baseweb="textarea"]:focus-within, [data-testid="stTextAreaRootElement"]:focus-within,
 [data-testid="stDataFrameResizable"]:focus-within
 {outline: 3px solid #0b0c0c !important; outline-offset: 2px !important;}
-[data-baseweb="select"] input:focus-visible, [data-baseweb="input"] input:focus-visible {outline: none !important;}
+[data-baseweb="select"] input:focus-visible, [data-baseweb="input"] input:focus-visible,
+[data-baseweb="textarea"] textarea:focus-visible {outline: none !important;}
 a.kle-skip {position: absolute; left: -9999px;}
 a.kle-skip:focus {position: static; display: inline-block; padding: 4px 8px; background: #ffdd00; color: #0b0c0c;
   text-decoration: underline;}
