@@ -33,7 +33,7 @@ view = replace(view, layer=layer, district=district, level=level)
 components.write_change_state(view)
 indicator = explore.indicator(layer)
 
-st.subheader(f"What {indicator['label']} ({indicator['vintage']}) may be compared with")
+st.header(f"What {indicator['label']} ({indicator['vintage']}) may be compared with")
 for line in change.rules_in_words(rules):
     st.markdown(f"- {line}")
 
@@ -48,7 +48,7 @@ elif kind == "series":
             icon=":material/info:")
     for rule in rules[rules.comparison == "level"].itertuples():
         series = change.ofcom_series(rule.compared_with, rule.compared_column, indicator)
-        st.subheader(series.title)
+        st.header(series.title)
         st.vega_lite_chart(*series.chart(highlight=view.district if rule.compared_with.startswith("ofcom_district") else None),
                            width="stretch")
         with st.expander(f"The {series.points.value.notna().sum()} published points as a table", expanded=view.embed):
@@ -59,7 +59,7 @@ else:
             icon=":material/info:")
     if "related" in set(rules.comparison):
         by_district, by_station = change.station_usage(view.district)
-        st.subheader("Related: rail station usage by year (ORR)")
+        st.header("Related: rail station usage by year (ORR)")
         shown_series = by_station if view.district else by_district
         st.vega_lite_chart(*shown_series.chart(), width="stretch")
         for note in by_district.notes:
