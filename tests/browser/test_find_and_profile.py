@@ -132,7 +132,7 @@ def test_clicking_a_ward_on_the_district_map_opens_its_profile_and_back_returns(
     page = open_page("/district?district=E07000114", "district-click-ward")
     assert wait_for_map(page, timeout=120_000) == 23
     _settle(page)
-    frame_element = page.locator('iframe[title="streamlit_folium.st_folium"]').first
+    frame_element = page.locator('iframe[src*="streamlit_folium.st_folium"]').first
     frame_element.scroll_into_view_if_needed()
     box = frame_element.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.55)  # Thanet Villages, west of Minster
