@@ -94,6 +94,25 @@ def is_missing(value) -> bool:
         return False
 
 
+def heading(indicator) -> str:
+    """The label with its unit in brackets, unless the label already says it ("Patients per GP", not
+    "Patients per GP (patients per GP)"; "Usual residents (people)")."""
+    label, unit = str(indicator["label"]).strip(), str(indicator.get("unit") or "").strip()
+    if not unit or unit.lower() in label.lower():
+        return label
+    return f"{label[:-1]}; {unit})" if label.endswith(")") else f"{label} ({unit})"
+
+
+def rank_words(indicator) -> tuple[str, str]:
+    """What rank 1 and the last rank mean for an indicator: by polarity (deprivation measures say "deprived";
+    neutral measures rank by size)."""
+    if indicator["polarity"] == "neutral":
+        return "largest", "smallest"
+    if indicator["theme"] == "deprivation":
+        return "most deprived", "least deprived"
+    return "worst", "best"
+
+
 def format_value(value, indicator, unit_style: str = "percent_sign") -> str:
     """A value as shown to people, at the indicator's decimals; missing is "No data".
 

@@ -32,9 +32,49 @@ class ViewState:
     classes: str = "quantiles"
     embed: bool = False
     overlays: tuple[str, ...] = ()
+    scale: str = "district"  # district maps: colours classed within the district, or across Kent
+    fifth: int | None = None  # /data: only areas in this fifth of Kent's ranking by the layer (1 = worst)
+    rank_max: int | None = None  # /data: only areas ranked this or better in Kent by the layer
+    value_filters: tuple[tuple[str, float | None, float | None], ...] = ()  # /data: (indicator, at least, at most)
 
 
 OVERLAYS = ("rail_stations", "bus_stops")
+SCALES = ("district", "kent")
+SCALE_LABELS = {"district": "Within the district", "kent": "Across Kent (comparable between districts)"}
+FIFTHS = (1, 2, 3, 4, 5)
+MAX_RANK = 10_000
+_NUMBER = re.compile(r"^-?[0-9]{1,12}(\.[0-9]{1,12})?$")
+
+
+def _filters(params: Mapping[str, object], layers: list[str], warnings: list[str]):
+    """Value filters from min_<indicator>/max_<indicator> parameters, in catalogue order."""
+    bounds: dict[str, list] = {}
+    for key in params:
+        bound = str(key)[:4]
+        if bound not in ("min_", "max_"):
+            continue
+        indicator, text = str(key)[4:], _first(params[key])
+        if indicator not in layers:
+            warnings.append(f"Ignored the filter {_code(str(key))}: no such indicator.")
+        elif not _NUMBER.match(text):
+            warnings.append(f"Ignored {_code(str(key))}={_code(text)}: a filter needs a plain number such as 30 or 12.5.")
+        else:
+            bounds.setdefault(indicator, [None, None])[bound == "max_"] = float(text)
+    return tuple((i, *bounds[i]) for i in layers if i in bounds)
+
+
+def _whole(params, name: str, allowed: range, warnings: list[str]) -> int | None:
+    text = _first(params.get(name, ""))
+    if not text:
+        return None
+    if _WHOLE_NUMBER.match(text) and int(text) in allowed:
+        return int(text)
+    warnings.append(f"Ignored {name}={_code(text)}: use a whole number from {allowed.start} to {allowed.stop - 1}.")
+    return None
+
+
+def _number_text(value: float) -> str:
+    return f"{value:.12g}"
 
 
 def _first(value) -> str:
@@ -104,6 +144,17 @@ def parse(params: Mapping[str, object], *, districts: Iterable[str], wards: Iter
         if set(requested) - set(OVERLAYS):
             warnings.append(f"Unknown overlay ignored; valid overlays: {', '.join(OVERLAYS)}.")
 
+    if "scale" in params and _first(params["scale"]):
+        scale = _first(params["scale"]).lower()
+        if scale in SCALES:
+            state = replace(state, scale=scale)
+        else:
+            warnings.append(f"Unknown scale {_code(scale)}; valid: {', '.join(SCALES)}.")
+
+    state = replace(state, fifth=_whole(params, "fifth", range(1, 6), warnings),
+                    rank_max=_whole(params, "rank_max", range(1, MAX_RANK + 1), warnings),
+                    value_filters=_filters(params, layers, warnings))
+
     if "embed" in params:
         state = replace(state, embed=_first(params["embed"]).lower() in ("true", "1", "yes"))
     return state, warnings
@@ -121,6 +172,17 @@ def to_params(state: ViewState, default: ViewState = ViewState()) -> dict[str, s
             params[name] = getattr(state, name)
     if state.overlays:
         params["overlays"] = ",".join(state.overlays)
+    if state.scale != default.scale:
+        params["scale"] = state.scale
+    if state.fifth:
+        params["fifth"] = str(state.fifth)
+    if state.rank_max:
+        params["rank_max"] = str(state.rank_max)
+    for indicator, low, high in state.value_filters:
+        if low is not None:
+            params[f"min_{indicator}"] = _number_text(low)
+        if high is not None:
+            params[f"max_{indicator}"] = _number_text(high)
     if state.embed:
         params["embed"] = "true"
     return params

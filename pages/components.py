@@ -276,6 +276,63 @@ def ward_picker(view: url_state.ViewState) -> url_state.ViewState:
     return replace(view, wards=tuple(picked))
 
 
+def table_controls(view: url_state.ViewState) -> url_state.ViewState:
+    """/data's controls, initialised from the URL: areas, district, the Kent ranking, its fifth or top ranks, and
+    value filters (at least / at most) on any indicators."""
+    districts = explore.districts()
+    names = {None: "All of Kent"} | dict(zip(districts.district_code, districts.district_name))
+    top = st.columns(2)
+    level = top[0].radio("Areas", list(url_state.LEVELS), index=url_state.LEVELS.index(view.level),
+                         format_func=url_state.LEVEL_LABELS.get, horizontal=True, key="level")
+    district = top[1].selectbox("District", list(names), index=list(names).index(view.district),
+                                format_func=names.get, key="district")
+    rows = explore.catalogue.load()
+    available = explore.indicators_at_level(level)
+    if view.layer not in available:
+        st.info(f"{rows.label[view.layer]} is not published for {url_state.LEVEL_LABELS[level].lower()}; "
+                f"ranking by {rows.label[url_state.DEFAULT_LAYER]} instead.", icon=":material/info:")
+        view = replace(view, layer=url_state.DEFAULT_LAYER)
+    ranking = st.columns([3, 3, 2])
+    layer = ranking[0].selectbox("Rank by", available, index=available.index(view.layer), format_func=rows.label.get,
+                                 key=f"rank_by_{level}", help="Kent rank 1 is the worst area in Kent (for measures "
+                                 "that are neither good nor bad, the largest).")
+    row = rows.loc[layer].to_dict()
+    fifth = ranking[1].selectbox("Kent fifth", [None, *url_state.FIFTHS], index=[None, *url_state.FIFTHS].index(view.fifth),
+                                 format_func=lambda k: "Every fifth" if k is None else
+                                 _sentence(explore.fifth_words(k, row, level).removeprefix("in ")), key="fifth")
+    rank_max = ranking[2].number_input("Kent rank at most", min_value=1, max_value=url_state.MAX_RANK, step=1,
+                                       value=view.rank_max, placeholder="Any rank", key="rank_max")
+    st.markdown("**Filters by value**: every filter must hold; an area with no value for a filtered measure is left out.")
+    chosen = st.multiselect("Measures to filter on", [i for i in rows.index if i in available],
+                            default=[i for i, _, _ in view.value_filters if i in available], format_func=rows.label.get,
+                            key=f"filters_{level}")
+    bounds = {i: (low, high) for i, low, high in view.value_filters}
+    filters = []
+    for indicator_id in chosen:
+        decimals = int(rows.decimals[indicator_id])
+        low, high = bounds.get(indicator_id, (None, None))
+        heading = explore.catalogue.heading(rows.loc[indicator_id].to_dict())
+        cells = st.columns(2)
+        number = {"step": 10.0 ** -decimals, "format": f"%.{decimals}f"}
+        low = cells[0].number_input(f"{heading}: at least", value=low, placeholder="No lower limit",
+                                    key=f"min_{indicator_id}", **number)
+        high = cells[1].number_input(f"{heading}: at most", value=high, placeholder="No upper limit",
+                                     key=f"max_{indicator_id}", **number)
+        filters.append((indicator_id, low, high))
+    return replace(view, level=level, district=district, layer=layer, fifth=fifth,
+                   rank_max=int(rank_max) if rank_max else None, value_filters=tuple(filters))
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def match_status(shown: int, total: int, description: str) -> None:
+    """The number of matching areas, announced to screen readers whenever it changes (role="status")."""
+    st.html(f'<p role="status" aria-live="polite" style="margin:0.25rem 0;font-weight:600;color:#1a1a1a">'
+            f"{shown:,} of {total:,} match: {html.escape(description)}.</p>")
+
+
 def overlay_picker(view: url_state.ViewState) -> url_state.ViewState:
     """Optional point overlays."""
     labels = {"rail_stations": "Rail stations", "bus_stops": "Bus stops"}

@@ -1,53 +1,38 @@
-"""/data — rankings of every ward (or district, LSOA) with combined threshold filters, and downloads."""
-from dataclasses import replace
+"""/data — the planners' table: every measure for each ward (or district, LSOA) with its Kent rank, kept by Kent
+fifth, rank and value filters (all in the URL), and downloads that say what was filtered and where it came from."""
+from datetime import date
 
 import streamlit as st
 
-from geo import catalogue, explore, state as url_state
+from geo import explore, state as url_state
 from pages import components
 
 DEFAULT = url_state.ViewState(level="ward")
 
 view = components.read_state(DEFAULT)
 st.title("Rankings and downloads")
-districts = explore.districts()
-names = {None: "All of Kent"} | dict(zip(districts.district_code, districts.district_name))
-columns = st.columns(2)
-level = columns[0].radio("Areas", list(url_state.LEVELS), index=url_state.LEVELS.index(view.level),
-                         format_func=url_state.LEVEL_LABELS.get, horizontal=True, key="level")
-district_code = columns[1].selectbox("District", list(names), index=list(names).index(view.district),
-                                     format_func=names.get, key="district")
-view = replace(view, level=level, district=district_code)
+view = components.table_controls(view)
 components.write_state(view, DEFAULT)
 
-components.page_title(f"Rankings and downloads: {url_state.LEVEL_LABELS[level]}, {names[district_code]}")
-table = explore.download_frame(level, district_code)
-rows = catalogue.load()
-available = [i for i in rows.index if i in table.columns]
-st.markdown("**Filters** — combine thresholds across indicators; every filter must hold.")
-filters = st.multiselect("Indicators to filter on", available, format_func=lambda i: rows.label[i], key="filters")
-mask = table.index == table.index
-for indicator_id in filters:
-    values = table[indicator_id].dropna()
-    low, high = float(values.min()), float(values.max())
-    if low == high:
-        continue
-    chosen = st.slider(f"{rows.label[indicator_id]} ({rows.unit[indicator_id]})", low, high, (low, high),
-                       key=f"filter_{indicator_id}")
-    mask &= table[indicator_id].between(*chosen)
-filtered = table[mask]
-st.caption(f"{len(filtered)} of {len(table)} areas match. Click a column header to sort. Empty cells are missing values, never zero.")
-st.dataframe(filtered.rename(columns={i: f"{rows.label[i]} ({rows.unit[i]})" for i in available}), hide_index=True,
-             width="stretch")
+place = "All of Kent" if view.district is None else explore.districts().set_index("district_code").district_name[view.district]
+components.page_title(f"Rankings and downloads: {url_state.LEVEL_LABELS[view.level]}, {place}")
+table = explore.planner_table(view.level, view.district, view.layer, view.fifth, view.rank_max, view.value_filters)
+components.match_status(len(table.frame), table.total, table.description)
+st.caption("Sorted by Kent rank; click a column header to sort by another. Empty cells are missing values, never zero. "
+           "Values are shown at the publisher's precision.")
+st.dataframe(table.frame, hide_index=True, width="stretch",
+             column_config={column: st.column_config.NumberColumn(format=f) for column, f in table.formats.items()})
 
-slug = f"kent-{level}s" + (f"-{district_code}" if district_code else "")
-left, right = st.columns(2)
+files = st.columns(3)
 # Files are made on click, not on every rerun.
-left.download_button("Download CSV", lambda: explore.csv_download(filtered), file_name=f"{slug}.csv", mime="text/csv",
-                     icon=":material/download:", on_click="ignore")
-right.download_button("Download GeoJSON", lambda: explore.geojson_download(filtered, level, district_code),
-                      file_name=f"{slug}.geojson", mime="application/geo+json", icon=":material/download:",
-                      on_click="ignore")
+files[0].download_button("Download CSV", table.csv, file_name=f"{table.slug}.csv", mime="text/csv",
+                         icon=":material/download:", on_click="ignore")
+files[1].download_button("Download metadata (CSVW)",
+                         lambda: table.csvw(date.today().isoformat()), file_name=f"{table.slug}.csv-metadata.json",
+                         mime="application/csvm+json", icon=":material/download:", on_click="ignore",
+                         help="CSV on the Web metadata: each column's unit, vintage, method, source and licence.")
+files[2].download_button("Download GeoJSON", table.geojson, file_name=f"{table.slug}.geojson",
+                         mime="application/geo+json", icon=":material/download:", on_click="ignore")
 if view.embed:
     components.full_explorer_link(url_state.to_params(view, DEFAULT))
 components.attribution_footer()

@@ -109,3 +109,24 @@ def test_kent_embed_with_a_district_outlines_it_and_links_to_its_own_map(open_pa
     outlined = map_frame(page).evaluate("""() => { let n = 0; window.map.eachLayer(l => {
         if (l instanceof L.Polygon && l.options.weight === 3) n++; }); return n; }""")
     assert outlined == 23
+
+
+def test_data_table_filters_from_the_url_announce_the_count_and_name_the_download(open_page):
+    page = open_page("/data?district=E07000114&fifth=1&max_bus_stop_400m_pct=99", "data-filtered")
+    status = page.get_by_role("status").filter(has_text="match")
+    expect(status).to_contain_text("of 23 match: Wards in Thanet, in Kent's most deprived fifth of wards",
+                                   timeout=90_000)
+    shown = int(status.inner_text().split(" of ")[0])
+    grid = page.locator('[data-testid="stDataFrame"]')
+    grid.hover()
+    assert page.get_by_role("button", name=re.compile("Download as CSV", re.I)).count() == 0  # no provenance-free export
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download CSV").click()
+    download = download_info.value
+    assert download.suggested_filename == "kent-wards-thanet-by-imd_score-fifth-1-bus_stop_400m_pct-max-99.csv"
+    lines = download.path().read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("Ward code,Ward,District,") and len(lines) == 1 + shown
+    page.get_by_role("combobox", name="Kent fifth").click()
+    page.get_by_role("option", name=re.compile("Kent's least deprived fifth")).click()
+    page.wait_for_url("**fifth=5**", timeout=60_000)
+    assert "max_bus_stop_400m_pct=99" in page.url and "district=E07000114" in page.url

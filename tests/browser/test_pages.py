@@ -103,12 +103,14 @@ def test_data_page_csv_download_holds_the_12_districts(open_page, sql):
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download CSV").click()
     text = download_info.value.path().read_text(encoding="utf-8")
-    body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
-    rows = list(csv.DictReader(io.StringIO(body)))
+    rows = list(csv.DictReader(io.StringIO(text)))  # the header is row 1: no comment lines
     assert len(rows) == 12
-    thanet = next(r for r in rows if r["area_code"] == "E07000114")
-    assert float(thanet["population"]) == 140_593
-    assert "Open Government Licence" in text
+    thanet = next(r for r in rows if r["District code"] == "E07000114")
+    assert int(thanet["Usual residents (people)"]) == 140_593
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download metadata (CSVW)").click()
+    metadata = json.loads(download_info.value.path().read_text(encoding="utf-8"))
+    assert any("Open Government Licence" in line for line in metadata["dc:rights"])
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download GeoJSON").click()
     geojson = json.loads(download_info.value.path().read_text(encoding="utf-8"))
