@@ -476,7 +476,7 @@ def fifth_words(fifth: int, row: dict, level: str) -> str:
     areas = f"{LEVEL_NOUN[level].split(' ')[0]}s"
     if fifth in (1, 5):
         return f"in Kent's {worst if fifth == 1 else best} fifth of {areas} by {row['label']}"
-    return f"in the {_ordinal(fifth)} fifth of Kent's {areas} by {row['label']}, counting from the {worst}"
+    return f"in the {catalogue.ordinal(fifth)} fifth of Kent's {areas} by {row['label']}, counting from the {worst}"
 
 
 def planner_table(level: str, district_code: str | None, rank_by: str, fifth: int | None = None,
