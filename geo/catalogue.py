@@ -103,16 +103,6 @@ def heading(indicator) -> str:
     return f"{label[:-1]}; {unit})" if label.endswith(")") else f"{label} ({unit})"
 
 
-def rank_words(indicator) -> tuple[str, str]:
-    """What rank 1 and the last rank mean for an indicator: by polarity (deprivation measures say "deprived";
-    neutral measures rank by size)."""
-    if indicator["polarity"] == "neutral":
-        return "largest", "smallest"
-    if indicator["theme"] == "deprivation":
-        return "most deprived", "least deprived"
-    return "worst", "best"
-
-
 def format_value(value, indicator, unit_style: str = "percent_sign") -> str:
     """A value as shown to people, at the indicator's decimals; missing is "No data".
 

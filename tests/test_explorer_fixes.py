@@ -90,22 +90,23 @@ def test_planner_table_has_readable_columns_publisher_precision_and_kent_rank_so
     table = explore.planner_table("ward", None, "imd_score")
     frame = table.frame
     assert list(frame.columns[:4]) == ["Ward code", "Ward", "District",
-                                       "Kent rank by Index of Multiple Deprivation score (1 = most deprived, of 255)"]
+                                       "Kent rank by Index of Multiple Deprivation score (1 = worst, of 255)"]
     assert "area_code" not in frame.columns and "district_name" not in frame.columns
     assert "Patients per GP" in frame.columns and "Index of Multiple Deprivation score" in frame.columns
     assert frame.iloc[0]["Ward"] == "Margate Central" and list(frame.iloc[:, 3][:3]) == [1, 2, 3]
     top = sql("select imd_score, patient_to_gp_ratio from wards where ward_name = 'Margate Central'").iloc[0]
-    assert frame.iloc[0]["Index of Multiple Deprivation score"] == round(top.imd_score, 1)
-    assert frame.iloc[0]["Patients per GP"] == round(top.patient_to_gp_ratio)
-    assert table.formats["Index of Multiple Deprivation score"] == "%.1f"
-    assert table.formats["Income deprivation (proportion of residents)"] == "%.3f"
+    decimals = explore.catalogue.load().decimals
+    assert frame.iloc[0]["Index of Multiple Deprivation score"] == round(top.imd_score, decimals["imd_score"])
+    assert frame.iloc[0]["Patients per GP"] == round(top.patient_to_gp_ratio, decimals["patient_to_gp_ratio"])
+    assert table.formats["Index of Multiple Deprivation score"] == f"%.{decimals['imd_score']}f"
+    assert table.formats["Income deprivation (proportion of residents)"] == f"%.{decimals['income_score']}f"
 
 
 def test_planner_table_keeps_kents_most_deprived_fifth_and_value_filters(sql):
     everything = explore.planner_table("ward", None, "imd_score")
     fifth = explore.planner_table("ward", None, "imd_score", fifth=1)
     assert len(fifth.frame) == 51 and fifth.frame.iloc[:, 3].max() <= 51  # 255 / 5
-    assert "in Kent's most deprived fifth of wards by Index of Multiple Deprivation score" in fifth.description
+    assert "in Kent's worst fifth of wards by Index of Multiple Deprivation score" in fifth.description
     thanet = explore.planner_table("ward", "E07000114", "imd_score", fifth=1, value_filters=(("bus_stop_400m_pct", None, 99.0),))
     expected = sql("""with r as (select ward_code, district_code, bus_stop_400m_pct,
                       rank() over (order by imd_score desc) as kent_rank from wards)
@@ -125,7 +126,7 @@ def test_planner_csv_has_its_header_in_row_one_and_csvw_metadata_carries_provena
     import json
     table = explore.planner_table("district", None, "imd_score")
     rows = list(csv.reader(io.StringIO(table.csv().decode("utf-8"))))
-    assert rows[0][:3] == ["District code", "District", "Kent rank by Index of Multiple Deprivation score (1 = most deprived, of 12)"]
+    assert rows[0][:3] == ["District code", "District", "Kent rank by Index of Multiple Deprivation score (1 = worst, of 12)"]
     assert len(rows) == 1 + 12 and rows[1][1] == "Thanet" and rows[1][2] == "1"
     metadata = json.loads(table.csvw("2026-12-01"))
     assert metadata["@context"] == "http://www.w3.org/ns/csvw" and metadata["url"] == f"{table.slug}.csv"

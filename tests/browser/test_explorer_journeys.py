@@ -114,7 +114,7 @@ def test_kent_embed_with_a_district_outlines_it_and_links_to_its_own_map(open_pa
 def test_data_table_filters_from_the_url_announce_the_count_and_name_the_download(open_page):
     page = open_page("/data?district=E07000114&fifth=1&max_bus_stop_400m_pct=99", "data-filtered")
     status = page.get_by_role("status").filter(has_text="match")
-    expect(status).to_contain_text("of 23 match: Wards in Thanet, in Kent's most deprived fifth of wards",
+    expect(status).to_contain_text("of 23 match: Wards in Thanet, in Kent's worst fifth of wards",
                                    timeout=90_000)
     shown = int(status.inner_text().split(" of ")[0])
     grid = page.locator('[data-testid="stDataFrame"]')
@@ -127,6 +127,6 @@ def test_data_table_filters_from_the_url_announce_the_count_and_name_the_downloa
     lines = download.path().read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("Ward code,Ward,District,") and len(lines) == 1 + shown
     page.get_by_role("combobox", name="Kent fifth").click()
-    page.get_by_role("option", name=re.compile("Kent's least deprived fifth")).click()
+    page.get_by_role("option", name=re.compile("Kent's best fifth")).click()
     page.wait_for_url("**fifth=5**", timeout=60_000)
     assert "max_bus_stop_400m_pct=99" in page.url and "district=E07000114" in page.url
