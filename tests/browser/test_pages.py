@@ -119,7 +119,7 @@ def test_data_page_csv_download_holds_the_12_districts(open_page, sql):
 
 def test_about_page_lists_indicators_and_builds_an_embed_code(open_page):
     page = open_page("/about")
-    page.get_by_text("Embed on kent.gov.uk").wait_for(timeout=60_000)
+    page.get_by_role("heading", name="Embed on kent.gov.uk").wait_for(timeout=60_000)
     expect(page.locator('[data-testid="stCode"] code')).to_contain_text("/embed/kent/population", timeout=60_000)
 
 
