@@ -230,7 +230,8 @@ def test_full_kent_map_payload_fits_its_budget(built_database, monkeypatch, leve
 def test_a_district_map_payload_is_a_fraction_of_kents(built_database, monkeypatch):
     thanet = len(json.dumps(_sent_to_browser(explore.layer("imd_score", "ward", "E07000114", "quantiles").map(), monkeypatch)))
     kent = len(json.dumps(_sent_to_browser(explore.layer("imd_score", "ward", None, "quantiles").map(), monkeypatch)))
-    assert thanet < kent / 8
+    # 23 of 255 wards is 1/11 of the areas; the district map also carries its ward-name labels (issue 12)
+    assert thanet < kent / 6
 
 
 def test_source_files_are_recorded_with_checksums(sql):

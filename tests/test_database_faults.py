@@ -26,6 +26,7 @@ from geo.config import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "tests" / "deploy"))
 from deployment import free_port, wait_healthy  # noqa: E402
+from tests.event_loop import run_coroutine
 
 THANET = "E07000114"
 
@@ -191,12 +192,12 @@ def test_the_replicas_health_check_reports_the_fault_and_its_pages_keep_working(
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, replica, "replica", lambda: log_path.read_text())
-        asyncio.run(page_script_run(url, "district", f"district={THANET}"))  # opens the good file
+        run_coroutine(page_script_run(url, "district", f"district={THANET}"))  # opens the good file
         assert _health(url) == (200, "ok")
         good = private_copy.read_bytes()
         _swap_in(private_copy, _bad_bytes("truncated", good))
         assert _health(url) == (503, db.HEALTH_FAULT)
-        seconds, _ = asyncio.run(page_script_run(url, "district", "district=E07000105"))  # raises on an exception
+        seconds, _ = run_coroutine(page_script_run(url, "district", "district=E07000105"))  # raises on an exception
         _swap_in(private_copy, good)
         assert _health(url) == (200, "ok")
     finally:

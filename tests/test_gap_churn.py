@@ -30,6 +30,7 @@ from geo.config import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "tests" / "deploy"))
 from deployment import free_port, wait_healthy  # noqa: E402
+from tests.event_loop import run_coroutine
 
 CHURNERS = 12
 PACE_S = 3.0
@@ -93,7 +94,7 @@ def test_seed_churn_from_twelve_sessions_leaves_the_district_page_within_1_5x(bu
     try:
         wait_healthy(url, server, "streamlit", lambda: log_path.read_text())
         started = time.monotonic()
-        figures = asyncio.run(asyncio.wait_for(_measure(url), TIME_LIMIT_S))
+        figures = run_coroutine(asyncio.wait_for(_measure(url), TIME_LIMIT_S))
     finally:
         server.terminate()
         server.wait(timeout=30)

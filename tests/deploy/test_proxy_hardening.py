@@ -28,6 +28,7 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from deployment import ROOT, rss_bytes, running  # noqa: E402
+from tests.event_loop import run_coroutine
 
 FRAME_ANCESTORS = "https://www.kent.gov.uk https://partner.example.org"
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy")
@@ -127,8 +128,8 @@ def test_same_origin_and_no_origin_websockets_still_open(deployment):
                                       origin=origin, open_timeout=30) as websocket:
             return websocket.response.status_code
 
-    assert asyncio.run(status(f"http://{host}")) == 101
-    assert asyncio.run(status(None)) == 101
+    assert run_coroutine(status(f"http://{host}")) == 101
+    assert run_coroutine(status(None)) == 101
     assert _raw(deployment.proxy_url, (f"GET /_stcore/stream HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
                                        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                                        "Sec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1.attacker.example\r\n"
@@ -226,7 +227,7 @@ def test_the_replica_itself_refuses_an_upload_over_its_one_megabyte_limit(deploy
                     if message.WhichOneof("type") == "new_session":
                         return message.new_session.initialize.session_id
 
-    session = asyncio.run(session_id())
+    session = run_coroutine(session_id())
     assert session
     boundary = "kleboundary"
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n"
@@ -288,7 +289,7 @@ def test_an_idle_websocket_flood_leaves_room_for_another_visitor(deployment):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, FLOOD_SOCKETS + 512)), hard))
     host, port = deployment.proxy_url.removeprefix("http://").split(":")
-    statuses, visitors, seconds = asyncio.run(
+    statuses, visitors, seconds = run_coroutine(
         asyncio.wait_for(_flood_and_visit(host, int(port)), FLOOD_TIME_LIMIT_S))
     print(f"flood of {FLOOD_SOCKETS} idle websockets from 127.0.0.1: {statuses}; "
           f"{visitors.count(101)} of {VISITORS} visitors from 127.0.0.2 got their websocket; {seconds:.1f} s")
