@@ -1,8 +1,11 @@
-"""The naive baseline page: one layer through streamlit-folium on raw source geometry, nothing cached.
+"""The bare page the explorer is measured against: one st_folium map of the raw published boundaries.
 
-Run from the repository root: `streamlit run bench/baseline_app.py` (bench/static links to the app's
-static/ folder, so Leaflet is still served locally and the map draws offline).
+No widgets, no title, no table: the naive page issue 15 describes. Run from the repository root:
+`streamlit run bench/baseline_app.py` (bench/static links to the app's static/ folder, so Leaflet is still
+served locally and the map draws offline). The bench serves it with Streamlit's default message size limit:
+the raw LSOA map is bigger than the app's own 2 MB limit.
 Query parameters: level (district, ward, lsoa), district (a district code), layer (an indicator id).
+Nothing is cached: every run reads the raw boundaries from the mirror, reconnects and queries afresh.
 """
 import sys
 from pathlib import Path
@@ -13,18 +16,11 @@ import streamlit as st  # noqa: E402
 from streamlit_folium import st_folium  # noqa: E402
 
 from bench import raw_layers  # noqa: E402
-from geo import db, explore  # noqa: E402
+from geo.explorer import db, layers  # noqa: E402
 
-db.clear_caches()  # no caching: every run reconnects and queries afresh
+db.clear_caches()
 params = st.query_params
-level = params.get("level", "ward")
-district_code = params.get("district") or None
-choices = list(explore.layer_choices().indicator_id)
-default_layer = params.get("layer", "imd_score")
-layer_id = st.selectbox("Layer", choices, index=choices.index(default_layer), key="layer")
-
-shown = explore.layer(layer_id, level, district_code, "quantiles")
-st.title(f"Baseline: {shown.indicator['label']} by {shown.level}")
-geometries = raw_layers.source_geometries(shown.level)
-st_folium(raw_layers.naive_choropleth(shown, geometries), key="baseline_map", height=520, use_container_width=True,
-          returned_objects=["last_active_drawing"])
+shown = layers.layer(params.get("layer", "imd_score"), params.get("level", "ward"), params.get("district") or None,
+                      "quantiles")
+st_folium(raw_layers.naive_choropleth(shown, raw_layers.source_geometries(shown.level)), key="baseline_map", height=520,
+          use_container_width=True, returned_objects=["last_active_drawing"])

@@ -24,7 +24,7 @@ CHROMIUM = os.environ.get("KENT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 FOLIUM_IFRAME = 'iframe[src*="streamlit_folium.st_folium"]'
-DRAW_TIMEOUT_MS = 60_000
+DRAW_TIMEOUT_MS = 180_000  # a slow page on a loaded shared machine is slow, not broken
 # Under a burst a slow session is slow, not broken: it only counts as an error after this long.
 BURST_DRAW_TIMEOUT_MS = 180_000
 # A burst polls every 50 ms rather than every frame, so 20 polling pages do not slow each other down.
@@ -71,17 +71,19 @@ def _free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(script: str, log_dir: Path):
-    """Serve `script` (a path from the repository root) on a free port until the block ends."""
+def streamlit_server(script: str, log_dir: Path, cwd: Path = REPO_ROOT, env: dict[str, str] | None = None,
+                     options: tuple[str, ...] = ()):
+    """Serve `script` (a path from cwd, by default the repository root) on a free port until the block ends;
+    env: the server's whole environment (default: this process's); options: more `streamlit run` options."""
     port = _free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"streamlit-{Path(script).stem}-{port}.log"
+    log_path = log_dir / f"streamlit-{Path(cwd).name}-{Path(script).stem}-{port}.log"
     command = [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
                "--server.headless", "true", "--server.fileWatcherType", "none",
-               "--browser.gatherUsageStats", "false"]
+               "--browser.gatherUsageStats", "false", *options]
     with open(log_path, "w", encoding="utf-8") as log:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+                                   env={**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"})
     url = f"http://localhost:{port}"
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
@@ -223,3 +225,57 @@ def concurrent_sessions(bursts: dict[str, list[tuple[str, int]]], rounds: int = 
     Returns {name: {"times": [PageTiming per drawn session], "errors": [what went wrong]}}.
     """
     return asyncio.run(_concurrent(bursts, rounds))
+
+
+@dataclass(frozen=True)
+class FirstVisit:
+    """What a first visit (empty cache) downloads until the map is drawn and the network is quiet."""
+
+    body_bytes: int  # every response body, decoded (uncompressed)
+    websocket_bytes: int  # every websocket frame received
+    requests: int
+    largest: list[tuple[str, int]]  # (path, bytes) of the biggest responses
+
+    @property
+    def total_bytes(self) -> int:
+        """Bytes received: response bodies plus websocket frames."""
+        return self.body_bytes + self.websocket_bytes
+
+
+QUIET_AFTER_DRAWN_MS = 2_000  # lazy requests (fonts, chunks) a page makes after its map is drawn
+
+
+async def _first_visit(url: str, expected_paths: int) -> FirstVisit:
+    from urllib.parse import urlsplit
+
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await _launch(playwright)
+        try:
+            context = await browser.new_context(viewport={"width": 1280, "height": 900})
+            page = await context.new_page()
+            responses, frames = [], []
+            page.on("response", lambda response: responses.append(response))
+            page.on("websocket", lambda ws: ws.on("framereceived",
+                                                  lambda p: frames.append(len(p) if isinstance(p, bytes) else len(p.encode()))))
+            await page.goto(url, wait_until="commit")
+            await page.wait_for_function(_DRAWN_AT, arg=[FOLIUM_IFRAME, expected_paths], timeout=BURST_DRAW_TIMEOUT_MS)
+            await page.wait_for_timeout(QUIET_AFTER_DRAWN_MS)
+            sizes = []
+            for response in responses:
+                try:
+                    size = len(await response.body())
+                except Exception:  # noqa: BLE001 - a redirect or a websocket upgrade has no body
+                    size = 0
+                sizes.append((urlsplit(response.url).path, size))
+            await context.close()
+        finally:
+            await browser.close()
+    return FirstVisit(sum(s for _, s in sizes), sum(frames), len(responses),
+                      sorted(sizes, key=lambda item: -item[1]))
+
+
+def first_visit(url: str, expected_paths: int) -> FirstVisit:
+    """Bytes and requests of one first visit to url (a new browser, empty cache), until drawn and quiet."""
+    return asyncio.run(_first_visit(url, expected_paths))

@@ -136,7 +136,7 @@ def page_sizes(folder: Path) -> list[tuple[str, int, int]]:
 
 def generation_figures(repeat: int) -> tuple[list[float], list[float], int, int]:
     """Wall and CPU seconds of generating every page and postcode file from the built database; files; bytes."""
-    from geo import embed
+    from geo.explorer import embed
 
     walls, cpus, files, total = [], [], 0, 0
     for _ in range(repeat):

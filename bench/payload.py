@@ -15,7 +15,7 @@ import folium
 import streamlit_folium
 
 from bench import raw_layers
-from geo import explore
+from geo.explorer import layers
 from geo.config import REPO_ROOT
 
 LEVELS = ("district", "ward", "lsoa")
@@ -72,12 +72,12 @@ def payload_bytes(folium_map: folium.Map) -> tuple[int, int]:
 
 def app_map(level: str, district_code: str | None = None) -> folium.Map:
     """The map the app draws for the IMD layer at this level, through its public entry point."""
-    return explore.layer(INDICATOR, level, district_code, SCHEME).map()
+    return layers.layer(INDICATOR, level, district_code, SCHEME).map()
 
 
 def baseline_map(level: str, district_code: str | None = None) -> folium.Map:
     """The naive map: the same layer's areas and tooltips on the raw source geometry, plain folium GeoJSON."""
-    shown = explore.layer(INDICATOR, level, district_code, SCHEME)
+    shown = layers.layer(INDICATOR, level, district_code, SCHEME)
     return raw_layers.naive_choropleth(shown, raw_layers.source_geometries(level))
 
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -21,33 +24,65 @@ _FINISHED_SUCCESSFULLY = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESS
 _FINISHED_EARLY_FOR_RERUN = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
 
 
+@dataclass(frozen=True)
+class SessionRun:
+    """One new session's page: seconds from connecting, from the rerun request, runs and bytes received."""
+
+    total_s: float  # connect -> page content sent (script finished successfully)
+    script_s: float  # rerun request sent -> finished: the server's script time for a new session
+    runs: int  # script runs the page took (2 when a first run ended early for a rerun)
+    received_bytes: int
+
+
+def _websocket_url(base_url: str) -> str:
+    return base_url.replace("http://", "ws://", 1) + "/_stcore/stream"
+
+
+async def _run_page(websocket, page_name: str, query_string: str, started: float) -> SessionRun:
+    """Ask an open session for a page and read until its script run finished successfully."""
+    request = BackMsg()
+    request.rerun_script.page_name = page_name
+    request.rerun_script.query_string = query_string
+    sent = time.perf_counter()
+    await websocket.send(request.SerializeToString())
+    received, runs = 0, 0
+    async with asyncio.timeout(RUN_TIMEOUT_S):
+        while True:
+            frame = await websocket.recv()
+            received += len(frame)
+            message = ForwardMsg()
+            message.ParseFromString(frame)
+            kind = message.WhichOneof("type")
+            if kind == "delta" and message.delta.new_element.WhichOneof("type") == "exception":
+                raise RuntimeError(f"the page raised: {message.delta.new_element.exception.message[:200]}")
+            if kind == "page_not_found":
+                raise RuntimeError(f"page {page_name!r} not found")
+            if kind == "script_finished":
+                runs += 1
+                if message.script_finished == _FINISHED_SUCCESSFULLY:
+                    now = time.perf_counter()
+                    return SessionRun(now - started, now - sent, runs, received)
+                if message.script_finished != _FINISHED_EARLY_FOR_RERUN:  # a rerun follows: keep reading
+                    raise RuntimeError(f"script finished with status {message.script_finished}")
+
+
+def _connect(base_url: str):
+    # No keepalive pings: on a loaded machine a late pong would end a slow run as an error; RUN_TIMEOUT_S bounds it.
+    return websockets.connect(_websocket_url(base_url), subprotocols=["streamlit"], origin=base_url, max_size=None,
+                              open_timeout=RUN_TIMEOUT_S, ping_interval=None)
+
+
+async def session_run(base_url: str, page_name: str, query_string: str) -> SessionRun:
+    """Open one new session on a page and close it; raises on any error."""
+    started = time.perf_counter()
+    async with _connect(base_url) as websocket:
+        return await _run_page(websocket, page_name, query_string, started)
+
+
 async def page_script_run(base_url: str, page_name: str, query_string: str) -> tuple[float, int]:
     """Open one session on a page; (seconds until its script run finished, bytes received). Raises on any error."""
-    websocket_url = base_url.replace("http://", "ws://", 1) + "/_stcore/stream"
-    started = time.perf_counter()
-    async with websockets.connect(websocket_url, subprotocols=["streamlit"], origin=base_url, max_size=None,
-                                  open_timeout=RUN_TIMEOUT_S) as websocket:
-        request = BackMsg()
-        request.rerun_script.page_name = page_name
-        request.rerun_script.query_string = query_string
-        await websocket.send(request.SerializeToString())
-        received = 0
-        async with asyncio.timeout(RUN_TIMEOUT_S):
-            while True:
-                frame = await websocket.recv()
-                received += len(frame)
-                message = ForwardMsg()
-                message.ParseFromString(frame)
-                kind = message.WhichOneof("type")
-                if kind == "delta" and message.delta.new_element.WhichOneof("type") == "exception":
-                    raise RuntimeError(f"the page raised: {message.delta.new_element.exception.message[:200]}")
-                if kind == "page_not_found":
-                    raise RuntimeError(f"page {page_name!r} not found")
-                if kind == "script_finished":
-                    if message.script_finished == _FINISHED_SUCCESSFULLY:
-                        return time.perf_counter() - started, received
-                    if message.script_finished != _FINISHED_EARLY_FOR_RERUN:  # a rerun follows: keep reading
-                        raise RuntimeError(f"script finished with status {message.script_finished}")
+    run = await session_run(base_url, page_name, query_string)
+    return run.total_s, run.received_bytes
 
 
 async def _bursts(base_url: str, sessions: list[tuple[str, str]], rounds: int) -> dict[str, list]:
@@ -67,4 +102,66 @@ async def _bursts(base_url: str, sessions: list[tuple[str, str]], rounds: int) -
 
 def concurrent_script_runs(base_url: str, sessions: list[tuple[str, str]], rounds: int = 1) -> dict[str, list]:
     """Open all (page name, query string) sessions at once, `rounds` times; {"times": [...], "errors": [...]}."""
-    return asyncio.run(_bursts(base_url, sessions, rounds))
+    return _in_worker_thread(lambda: _bursts(base_url, sessions, rounds))
+
+
+def _in_worker_thread(coroutine_function):
+    """asyncio.run in a thread of its own: a caller's thread may already hold an event loop (Playwright's sync API)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine_function())).result()
+
+
+def new_session_runs(base_url: str, pages: list[tuple[str, str]], repeat: int) -> dict[tuple[str, str], list[SessionRun]]:
+    """One new session at a time: each (page name, query string) `repeat` times, interleaved, after one warm-up each."""
+    async def measure():
+        for page, query in pages:
+            await session_run(base_url, page, query)
+        runs: dict[tuple[str, str], list[SessionRun]] = {p: [] for p in pages}
+        for _ in range(repeat):
+            for page, query in pages:
+                runs[(page, query)].append(await session_run(base_url, page, query))
+        return runs
+
+    return _in_worker_thread(measure)
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process (Linux /proc), in bytes."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def held_sessions_memory(base_url: str, pid: int, sessions: list[tuple[str, str]], settle_s: float = 120,
+                         poll_s: float = 10) -> dict:
+    """Server memory for `sessions` open at once: RSS before, with every session's page sent and the sessions still
+    open, and after they close (sampled every `poll_s` for up to `settle_s`, stopping once back within 10 % of the
+    growth). Returns {"before", "open", "after": [(seconds since close, rss)], "errors"}."""
+    async def measure():
+        for page, query in dict.fromkeys(sessions):  # warm: every distinct page once
+            await session_run(base_url, page, query)
+        await asyncio.sleep(2)
+        before = rss_bytes(pid)
+        errors: list[str] = []
+        async with AsyncExitStack() as stack:
+            sockets = await asyncio.gather(*(stack.enter_async_context(_connect(base_url)) for _ in sessions))
+            started = time.perf_counter()
+            outcomes = await asyncio.gather(*(_run_page(ws, page, query, started)
+                                              for ws, (page, query) in zip(sockets, sessions)), return_exceptions=True)
+            errors += [f"/{p}?{q}: {type(o).__name__}: {o}" for (p, q), o in zip(sessions, outcomes)
+                       if isinstance(o, BaseException)]
+            await asyncio.sleep(1)
+            held = rss_bytes(pid)
+        closed = time.perf_counter()
+        after = []
+        while True:
+            rss = rss_bytes(pid)
+            after.append((round(time.perf_counter() - closed, 1), rss))
+            if rss - before <= 0.1 * max(held - before, 0) or time.perf_counter() - closed >= settle_s:
+                break
+            await asyncio.sleep(poll_s)
+        return {"before": before, "open": held, "after": after, "errors": errors}
+
+    return _in_worker_thread(measure)

@@ -1,33 +1,29 @@
 """The naive baseline: raw source boundaries (no simplification) drawn as plain folium GeoJSON.
 
 Shared by the payload measure and bench/baseline_app.py, so both baselines send the same thing.
-Leaflet still comes from the app's static folder (geo.maps.offline_map): a CDN map never draws offline.
+Leaflet still comes from the app's static folder (geo.explorer.maps.offline_map): a CDN map never draws offline.
 """
 from __future__ import annotations
 
-import csv
 import html
 import json
 
 import folium
 
-from geo import explore, maps
-from geo.config import MANIFEST_PATH, data_dir
+from geo import catalogue
+from geo.explorer import layers, maps
+from geo.config import data_dir
+from geo.pipeline.sources import SOURCES as REGISTRY
 
-# level -> (manifest source_id, the code column in that file)
+# level -> (the registry's source_id, the code column in that file)
 SOURCES = {"district": ("districts_lad25", "LAD25CD"),
            "ward": ("wards_wd25", "WD25CD"),
            "lsoa": ("lsoa21_boundaries", "LSOA21CD")}
 
 
 def source_path(level: str):
-    """The mirror file data/manifest.csv lists for this level's boundaries."""
-    source_id, _ = SOURCES[level]
-    with open(MANIFEST_PATH, newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            if row["source_id"] == source_id:
-                return data_dir() / row["path"]
-    raise KeyError(f"{source_id} is not in {MANIFEST_PATH.name}")
+    """The mirror file the source registry (geo/pipeline/sources.py) gives for this level's boundaries."""
+    return data_dir() / REGISTRY[SOURCES[level][0]].path
 
 
 def source_geometries(level: str) -> dict[str, dict]:
@@ -39,14 +35,14 @@ def source_geometries(level: str) -> dict[str, dict]:
 
 
 def _tip(feature: dict, indicator: dict, rank_of: int) -> str:
-    value = explore.format_value(feature["value"], indicator, unit_style="full")
+    value = catalogue.format_value(feature["value"], indicator, unit_style="full")
     parts = [f"<strong>{html.escape(str(feature['area_name']))}</strong>", f"{html.escape(indicator['label'])}: {html.escape(value)}"]
     if feature["rank"] is not None:
         parts.append(f"Rank {feature['rank']} of {rank_of}")
     return "<br>".join(parts)
 
 
-def naive_choropleth(shown: explore.Layer, geometries: dict[str, dict]) -> folium.Map:
+def naive_choropleth(shown: layers.Layer, geometries: dict[str, dict]) -> folium.Map:
     """A folium map of the layer's areas on the given geometries: same properties and colours, no simplification."""
     colours = maps.class_colours(shown.indicator, shown.classification)
     rank_of = int(shown.values.kent_areas_ranked.max() or 0)

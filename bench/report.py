@@ -5,7 +5,7 @@ import math
 import statistics
 from dataclasses import asdict, dataclass, field
 
-UNIT_SCALE = {"s": 1.0, "ms": 1e3, "kB": 1e-3, "count": 1.0}  # from seconds or bytes
+UNIT_SCALE = {"s": 1.0, "ms": 1e3, "kB": 1e-3, "MB": 1e-6, "count": 1.0}  # from seconds or bytes
 
 
 @dataclass
@@ -19,6 +19,7 @@ class Figure:
     baseline: list[float] | None = None
     statistic: str = "median"  # what the goal and the ratio compare: median | p50 | p95 | max
     goal: float | None = None  # in `unit`
+    ratio_goal: float | None = None  # the goal on app ÷ baseline instead (issue 15: against a bare page, same run)
     details: dict = field(default_factory=dict)
 
     def value(self, samples: list[float] | None) -> float | None:
@@ -53,7 +54,9 @@ class Figure:
 
     @property
     def verdict(self) -> str:
-        """PASS or MISS against the goal; blank without one."""
+        """PASS or MISS against the goal (or the ratio goal); blank without one."""
+        if self.ratio_goal is not None:
+            return "MISS" if self.ratio is None else "PASS" if self.ratio <= self.ratio_goal else "MISS"
         if self.goal is None:
             return ""
         if self.app_value is None:
@@ -74,6 +77,8 @@ def _number(x: float, unit: str) -> str:
         return f"{x:.0f}"
     if unit == "kB":
         return f"{x:,.1f}"
+    if unit == "MB":
+        return f"{x:,.2f}"
     if unit == "ms":
         return f"{x:.3f}" if x < 1 else f"{x:,.1f}" if x < 100 else f"{x:,.0f}"
     return f"{x:.2f}"
@@ -95,6 +100,8 @@ def describe(figure: Figure, samples: list[float] | None) -> str:
 
 
 def _goal(figure: Figure) -> str:
+    if figure.ratio_goal is not None:
+        return f"app ÷ baseline ≤ {figure.ratio_goal:g}"
     if figure.goal is None:
         return ""
     statistic = {"median": "median ", "p50": "p50 ", "p95": "p95 ", "max": ""}[figure.statistic]

@@ -4,8 +4,8 @@
 
 The 200 queries are made from the database with a fixed seed: exact place, ward and district names, place names
 with one letter changed, Kent postcodes written several ways, well-formed postcodes outside Kent, Kent-looking
-postcodes that do not exist, and junk. Each run clears geo.db's caches, rebuilds the name and postcode indexes
-(timed on their own: once per database file), then times every query once with geo.search.search, interleaved query by query with the baseline: a naive
+postcodes that do not exist, and junk. Each run clears geo.explorer.db's caches, rebuilds the name and postcode indexes
+(timed on their own: once per database file), then times every query once with geo.explorer.search.search, interleaved query by query with the baseline: a naive
 scan that compares the text with every name using the standard library's difflib and looks a postcode up by
 scanning every postcode. The goal (issue 12) is a median of at most 50 ms.
 """
@@ -23,8 +23,8 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo import db, search  # noqa: E402
-from geo.state import normalise_postcode  # noqa: E402
+from geo.explorer import db, search  # noqa: E402
+from geo.explorer.state import normalise_postcode  # noqa: E402
 
 GOAL_MS = 50.0
 SEED = 12
@@ -110,7 +110,7 @@ def main(argv=None) -> int:
     print(f"Search server time, 200 mixed queries, {args.runs} runs (median of runs, min-max), ms")
     print(f"  load average before {load_before[0]:.2f} / after {load_after[0]:.2f} (1 min), {os.cpu_count()} cores")
     print(f"  name and postcode index build (once per database file): {summary('index_ms')}")
-    print(f"  app (geo.search)   median per query {summary('app_median_ms')}   95th percentile {summary('app_p95_ms')}")
+    print(f"  app (geo.explorer.search)   median per query {summary('app_median_ms')}   95th percentile {summary('app_p95_ms')}")
     print(f"  naive scan         median per query {summary('base_median_ms')}   95th percentile {summary('base_p95_ms')}")
     print("  slowest queries in the last run: " + "; ".join(f"{q[:24]!r} {ms:.0f} ms" for ms, q in runs[-1]["slowest"]))
     print(f"  app / naive scan   {app / base:.3f}x   goal: median <= {GOAL_MS:.0f} ms -> {'PASS' if app <= GOAL_MS else 'MISS'}")

@@ -8,8 +8,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from geo import db, explore
+from geo.explorer import db, metadata
 from geo.config import QUERIES_DIR, REPO_ROOT
+from geo.sql import load_query
 
 SWITCH_LAYERS = ("imd_score", "digital_connectivity_score", "transport_connectivity_score", "income_score")
 APP_PAGE = "pages/kent.py"  # the Kent page: 255 wards, legend, map and the 255-row table
@@ -25,16 +26,20 @@ def _app_test(script: str):
 
 
 def layer_switch_times(script: str, repeat: int, layers=SWITCH_LAYERS) -> list[float]:
-    """Seconds of each rerun after choosing another layer in the page's "layer" selectbox (warm: every layer once first)."""
+    """Seconds of each rerun after choosing another layer (warm: every layer once first): the page's "layer" select
+    box, or on the bare baseline page its ``layer`` query parameter."""
     app = _app_test(script).run()
     if app.exception:
         raise RuntimeError(f"{script} raised: {app.exception[0].message}")
-    known = set(explore.layer_choices().indicator_id)
+    known = set(metadata.layer_choices().indicator_id)
     available = [layer for layer in layers if layer in known]
     sequence = available * (repeat + 1)
     times = []
     for i, layer in enumerate(sequence[1:], start=1):
-        app.selectbox(key="layer").set_value(layer)
+        if script == BASELINE_PAGE:  # the bare page has no widgets: its layer comes from the URL
+            app.query_params["layer"] = layer
+        else:
+            app.selectbox(key="layer").set_value(layer)
         started = time.perf_counter()
         app.run()
         elapsed = time.perf_counter() - started
@@ -65,7 +70,7 @@ def representative_parameters() -> dict[str, list]:
     thanet_wards = list(db.run("ward_choices").query("district_code == @THANET").ward_code)
     postcode = db.connection().cursor().execute(
         "select postcode from postcodes where district_code = ? order by postcode limit 1", [THANET]).fetchone()[0]
-    return {"indicator_id": ["imd_score"], "indicator_ids": [list(explore.layer_choices().indicator_id)], "level": ["lsoa", "ward"], "district_code": [None],
+    return {"indicator_id": ["imd_score"], "indicator_ids": [list(metadata.layer_choices().indicator_id)], "level": ["lsoa", "ward"], "district_code": [None],
             "ward_codes": [thanet_wards[:6]], "postcode": [postcode]}
 
 
@@ -86,11 +91,11 @@ def _describe(parameters: dict) -> str:
 
 
 def query_times(repeat: int) -> tuple[list[dict], list[str]]:
-    """Each queries/*.sql with representative parameters: uncached (own cursor) and cached (geo.db.run) seconds."""
+    """Each queries/*.sql with representative parameters: uncached (own cursor) and cached (geo.explorer.db.run) seconds."""
     values = representative_parameters()
     results, skipped = [], []
     for path in sorted(QUERIES_DIR.glob("*.sql")):
-        query = db.load_query(path.stem)
+        query = load_query(path.stem)
         unknown = [p for p in query.declared_parameters if p not in values]
         if unknown:
             skipped.append(f"{path.name} (no representative value for ${', $'.join(unknown)})")

@@ -2,7 +2,7 @@
 
 Streamlit's own /_stcore/health answers "ok" whenever its runtime is up, so a replica whose database file
 has gone bad (it keeps serving its last good opening) would never be routed around. st.App's middleware
-(public API, runs before Streamlit's routes) answers /_stcore/health itself when geo.db reports a fault:
+(public API, runs before Streamlit's routes) answers /_stcore/health itself when geo.explorer.db reports a fault:
 503 with a fixed message (no path); otherwise Streamlit answers as usual.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import asyncio
 import streamlit as st
 from starlette.middleware import Middleware
 
-from geo import db
+from geo.explorer import db
 
 HEALTH_PATH = "/_stcore/health"
 

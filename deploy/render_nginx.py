@@ -44,8 +44,8 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline
                            "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
                            "connect-src 'self'; frame-src 'self' blob: data:; worker-src 'self' blob:; "
                            "media-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'")
-# The light embed pages (/embed/, geo/embed.py): nothing but their own script, style sheet and postcode files.
-# The same policy is in each page's <meta> tag (geo.embed.CSP; a test keeps the two equal), plus frame-ancestors.
+# The light embed pages (/embed/, geo/explorer/embed.py): nothing but their own script, style sheet and postcode files.
+# The same policy is in each page's <meta> tag (geo.explorer.embed.CSP; a test keeps the two equal), plus frame-ancestors.
 EMBED_CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                                  "connect-src 'self'; form-action 'self'; base-uri 'none'")
 PLACEHOLDER = re.compile(r"@([A-Z_]+)@")

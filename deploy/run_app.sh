@@ -17,7 +17,7 @@ done
 # server.address: listen on loopback only.  enableXsrfProtection / enableCORS: Streamlit's defaults, kept on;
 # behind the proxy the browser's Origin is the public host and nginx passes Host through, so Streamlit's
 # same-origin websocket check holds.  No frame headers come from Streamlit: the proxy sets frame-ancestors.
-# deploy/asgi.py: app.py with a health check that also reports a bad database file (geo.db.health).
+# deploy/asgi.py: app.py with a health check that also reports a bad database file (geo.explorer.db.health).
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 exec "$python" -m streamlit run deploy/asgi.py \
   --server.address "${KLE_APP_ADDRESS:-127.0.0.1}" \

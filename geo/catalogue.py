@@ -21,7 +21,7 @@ COLUMNS = {
     "unit": "unit of the value as shown",
     "polarity": "higher_worse, higher_better or neutral: sets the palette direction and the meaning of rank 1",
     "geography": "native geography of the published value: lsoa21, lsoa11, ward, district or postcode",
-    "source_id": "the data/manifest.csv row the value comes from",
+    "source_id": "the source (geo/pipeline/sources.py) the value comes from",
     "source_column": "the column in that source file (or in the build's postcode table)",
     "aggregation": "how ward, district and Kent values are made: population_weighted_mean, population_share_decile_1, population_share_decile_1_2, population_sum, postcode_share, postcode_median, none (native level only) or gap_index (made by geo/gap.py from other indicators)",
     "decimals": "decimal places to show",
@@ -30,16 +30,18 @@ COLUMNS = {
     "method": "how the value was made, in a sentence or two",
     "caveat": "what a reader must know before using it",
 }
-THEMES = ("context", "deprivation", "broadband", "transport", "services", "gap")
-POLARITIES = ("higher_worse", "higher_better", "neutral")
+# The one definition of polarities, with what a higher value is (the About page says it).
+HIGHER_IS = {"higher_worse": "worse", "higher_better": "better", "neutral": "neither"}
+POLARITIES = tuple(HIGHER_IS)
 GEOGRAPHIES = ("lsoa21", "lsoa11", "ward", "district", "postcode")
+NATIVE_LEVEL = {"district": "district", "ward": "ward"}  # geographies published at one map level only
 AGGREGATIONS = ("population_weighted_mean", "population_share_decile_1", "population_share_decile_1_2",
                 "population_sum", "postcode_share", "postcode_median", "none", "gap_index")
 THEME_LABELS = {"context": "Population", "deprivation": "Deprivation", "broadband": "Broadband",
                 "transport": "Transport", "services": "Access to services", "gap": "Infrastructure gap"}
+THEMES = tuple(THEME_LABELS)  # menu order
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 NO_DATA = "No data"
-UNIT_STYLES = ("percent_sign", "full", "none")
 
 
 class CatalogueError(ValueError):
@@ -72,16 +74,11 @@ def validate(catalogue: pd.DataFrame) -> pd.DataFrame:
 def load(path: Path = CATALOGUE_PATH) -> pd.DataFrame:
     """The validated catalogue, in menu order, indexed by indicator_id."""
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    frame["decimals"] = frame["decimals"].astype(int)
-    return validate(frame)
-
-
-def indicator(indicator_id: str) -> dict:
-    """One catalogue row as a dict; KeyError names the valid ids."""
-    catalogue = load()
-    if indicator_id not in catalogue.index:
-        raise KeyError(f"unknown indicator {indicator_id!r}; valid: {', '.join(catalogue.index)}")
-    return catalogue.loc[indicator_id].to_dict()
+    try:
+        frame["decimals"] = frame["decimals"].astype(int)
+        return validate(frame)
+    except (CatalogueError, KeyError, ValueError) as error:
+        raise CatalogueError(f"file {path.name}: {error}") from None
 
 
 def is_missing(value) -> bool:
@@ -178,5 +175,5 @@ def data_date(vintage: str) -> str:
 def unpublished_reason(indicator, level: str) -> str:
     """Why an indicator has no value at a level: "Published for districts only" (or wards) where that is the
     reason, else "Not published"."""
-    native = {"district": "district", "ward": "ward"}.get(indicator.get("geography"))
+    native = NATIVE_LEVEL.get(indicator.get("geography"))
     return f"Published for {native}s only" if native and level != native else "Not published"

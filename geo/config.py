@@ -6,8 +6,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 QUERIES_DIR = REPO_ROOT / "queries"
-MANIFEST_PATH = REPO_ROOT / "data" / "manifest.csv"
 CATALOGUE_PATH = REPO_ROOT / "data" / "indicators.csv"
+MANIFEST_PATH = REPO_ROOT / "data" / "manifest.csv"  # written from the registry (geo/pipeline/sources.py)
 
 KENT_CODE = "E10000016"
 KENT_NAME = "Kent"

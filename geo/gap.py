@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc, rankdata, spearmanr
 
-from geo import catalogue as indicator_catalogue, db
 from geo.config import KENT_CODE, REPO_ROOT
 
 COMPONENTS_PATH = REPO_ROOT / "data" / "gap_components.csv"
@@ -279,15 +278,17 @@ class GapResult:
 
 
 def compute(ward_values: pd.DataFrame, catalogue: pd.DataFrame, weights: Weights, seed: int = DEFAULT_SEED,
-            draws: int = DRAWS) -> GapResult:
+            draws: int = DRAWS, components: pd.DataFrame | None = None) -> GapResult:
     """The gap index for every ward. ward_values: one row per ward (index ward_code) with
-    ward_name, district_code, district_name and a column per indicator in indicator_ids()."""
-    checks = direction_checks(ward_values, catalogue)
+    ward_name, district_code, district_name and a column per indicator in indicator_ids();
+    components: the inputs table (default data/gap_components.csv; the explorer passes the database's)."""
+    checks = direction_checks(ward_values, catalogue, components)
     if not checks.agrees.all():
         bad = checks[~checks.agrees].iloc[0]
-        raise GapDirectionError(f"{bad.indicator_id}: gap_when={bad.gap_when} disagrees with polarity {bad.polarity} "
+        raise GapDirectionError(f"file {COMPONENTS_PATH.name}, column 'gap_when', indicator {bad.indicator_id}: "
+                                f"gap_when={bad.gap_when} disagrees with polarity {bad.polarity} "
                                 f"or with the data (Spearman {bad.spearman} with {bad.check_indicator}).")
-    scores = component_scores(ward_values)
+    scores = component_scores(ward_values, components)
     index = index_values(scores, weights)
     draws = REPLICATES * max(1, -(-draws // REPLICATES))  # as sampled_weights rounds it
     bands = rank_bands(scores, weights, draws, seed)
@@ -331,16 +332,3 @@ def stored_layer_values(indicator_values: pd.DataFrame, ward_names: pd.DataFrame
     rows = rows.merge(sizes, on=["level", "area_code"], how="left")
     rows["n_lsoas_with_value"] = rows.n_lsoas.where(rows.value.notna(), 0)
     return rows.assign(indicator_id=INDEX_ID, n_postcodes=np.nan)
-
-
-def ward_inputs() -> pd.DataFrame:
-    """One row per Kent ward (index ward_code) with names and every indicator the index reads."""
-    long = db.run("gap_ward_inputs", indicator_ids=indicator_ids())
-    wide = long.pivot_table(index="ward_code", columns="indicator_id", values="value", aggfunc="first", dropna=False)
-    names = long.drop_duplicates("ward_code").set_index("ward_code")[["ward_name", "district_code", "district_name"]]
-    return names.join(wide)
-
-
-def from_database(weights: Weights, seed: int = DEFAULT_SEED, draws: int = DRAWS) -> GapResult:
-    """The gap index for Kent's wards from the built database."""
-    return compute(ward_inputs(), indicator_catalogue.load(), weights, seed, draws)

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from geo import change, explore, state as url_state
+from geo.explorer import areas, change, metadata, state as url_state
 from pages import components
 
 view = components.read_change_state()
@@ -13,10 +13,10 @@ if not view.embed:
     st.markdown("What each indicator may be compared with over time, and how, follows its comparability rules "
                 "(listed below). Every chart's points and every map's values are also in a table on this page.")
 
-choices = explore.layer_choices()
+choices = metadata.layer_choices()
 label_of = {r.indicator_id: f"{r.theme_label}: {r.label}" for r in choices.itertuples()}
 ids = list(choices.indicator_id)
-districts = explore.districts()
+districts = areas.districts()
 names = dict(zip(districts.district_code, districts.district_name))
 options = [None] + list(districts.district_code)
 columns = st.columns([3, 2, 2])
@@ -31,7 +31,7 @@ if kind == "editions":
                              format_func=url_state.LEVEL_LABELS.get, horizontal=True, key="change_level")
 view = replace(view, layer=layer, district=district, level=level)
 components.write_change_state(view)
-indicator = explore.indicator(layer)
+indicator = metadata.indicator(layer)
 
 st.header(f"What {indicator['label']} ({indicator['vintage']}) may be compared with")
 for line in change.rules_in_words(rules):

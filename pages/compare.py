@@ -4,8 +4,9 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from geo import explore, state as url_state
-from geo.text import markdown_literal as literal
+from geo import catalogue
+from geo.explorer import areas, compare, layers, state as url_state
+from geo.explorer.text import markdown_literal as literal
 from pages import components
 
 DEFAULT = url_state.ViewState(level="ward")
@@ -17,9 +18,9 @@ chosen = list(view.wards)
 view = components.layer_picker(replace(view, level="ward"), levels=("ward",))
 components.write_state(view, DEFAULT)
 
-layer = explore.layer(view.layer, "ward", None, view.classes)
+layer = layers.layer(view.layer, "ward", None, view.classes)
 clicked = components.show_layer(layer, key=f"compare_map_{view.layer}_{view.classes}", selected=chosen, height=460,
-                                place="Kent" + (f" (compared: {', '.join(explore.wards().set_index('ward_code').ward_name[chosen])})" if chosen else ""))
+                                place="Kent" + (f" (compared: {', '.join(areas.wards().set_index('ward_code').ward_name[chosen])})" if chosen else ""))
 # The map keeps reporting its last click on every rerun: act on a click once, so a ward removed stays removed.
 if clicked and clicked != st.session_state.get("compare_map_click"):
     st.session_state.compare_map_click = clicked
@@ -31,21 +32,21 @@ if len(chosen) < 2:
     st.info("Choose at least two wards (by name, postcode, or by clicking the map) to compare them.")
 else:
     st.header("Side by side")
-    components.table(explore.compare_table(chosen).set_index("Indicator"))
+    components.table(compare.compare_table(chosen).set_index("Indicator"))
 
     st.header("Each ward's position among Kent's 255 wards")
     positions = layer.values[["area_code", "area_name", "value", "kent_rank"]].dropna(subset=["value"])
     positions = positions.assign(chosen=positions.area_code.isin(chosen).map({True: "Chosen", False: "Other Kent wards"}))
     st.vega_lite_chart(positions, {
         "mark": {"type": "tick", "thickness": 2},
-        "encoding": {"x": {"field": "value", "type": "quantitative", "title": f"{layer.indicator['label']} ({layer.indicator['unit']})"},
+        "encoding": {"x": {"field": "value", "type": "quantitative", "title": catalogue.heading(layer.indicator)},
                      "y": {"field": "chosen", "type": "nominal", "title": None},
                      "color": {"field": "chosen", "type": "nominal", "scale": {"range": ["#08306b", "#bdbdbd"]}, "legend": None},
                      "tooltip": [{"field": "area_name", "title": "Ward"}, {"field": "kent_rank", "title": "Kent rank"}]},
     }, width="stretch")
 
     st.header("What lies inside each ward")
-    profiles = explore.ward_profiles(chosen)
+    profiles = compare.ward_profiles(chosen)
     for fit in profiles["fit"].itertuples():
         st.markdown(f"**{literal(fit.ward_name)}** ({literal(fit.district_name)}): {fit.n_lsoas} LSOAs, {int(fit.population):,} residents.")
         if fit.is_approximate:
@@ -60,7 +61,7 @@ else:
         with left:
             components.table(deciles.set_index(deciles.columns[0]).T.rename_axis("Measure"))
         with right:
-            components.table(explore.ward_lsoa_table(lsoas).set_index("LSOA code"))
+            components.table(compare.ward_lsoa_table(lsoas).set_index("LSOA code"))
 if view.embed:
     components.full_explorer_link(url_state.to_params(view, DEFAULT))
 components.attribution_footer()

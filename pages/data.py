@@ -4,7 +4,8 @@ from datetime import date
 
 import streamlit as st
 
-from geo import explore, state as url_state
+from geo.explorer import areas, downloads, state as url_state
+from geo.explorer.release_view import in_this_release as in_release
 from pages import components
 
 DEFAULT = url_state.ViewState(level="ward")
@@ -14,9 +15,9 @@ st.title("Rankings and downloads")
 view = components.table_controls(view)
 components.write_state(view, DEFAULT)
 
-place = "All of Kent" if view.district is None else explore.districts().set_index("district_code").district_name[view.district]
+place = "All of Kent" if view.district is None else areas.districts().set_index("district_code").district_name[view.district]
 components.page_title(f"Rankings and downloads: {url_state.LEVEL_LABELS[view.level]}, {place}")
-table = explore.planner_table(view.level, view.district, view.layer, view.fifth, view.rank_max, view.value_filters)
+table = downloads.planner_table(view.level, view.district, view.layer, view.fifth, view.rank_max, view.value_filters)
 components.match_status(len(table.frame), table.total, table.description)
 st.caption("Sorted by Kent rank; click a column header to sort by another. Empty cells are missing values, never zero. "
            "Values are shown at the publisher's precision.")
@@ -25,13 +26,13 @@ st.dataframe(table.frame, hide_index=True, width="stretch",
 
 files = st.columns(3)
 # Files are made on click, not on every rerun.
-files[0].download_button("Download CSV", table.csv, file_name=f"{table.slug}.csv", mime="text/csv",
+files[0].download_button("Download CSV", in_release(table.csv), file_name=f"{table.slug}.csv", mime="text/csv",
                          icon=":material/download:", on_click="ignore")
 files[1].download_button("Download metadata (CSVW)",
-                         lambda: table.csvw(date.today().isoformat()), file_name=f"{table.slug}.csv-metadata.json",
+                         in_release(lambda: table.csvw(date.today().isoformat())), file_name=f"{table.slug}.csv-metadata.json",
                          mime="application/csvm+json", icon=":material/download:", on_click="ignore",
                          help="CSV on the Web metadata: each column's unit, vintage, method, source and licence.")
-files[2].download_button("Download GeoJSON", table.geojson, file_name=f"{table.slug}.geojson",
+files[2].download_button("Download GeoJSON", in_release(table.geojson), file_name=f"{table.slug}.geojson",
                          mime="application/geo+json", icon=":material/download:", on_click="ignore")
 if view.embed:
     components.full_explorer_link(url_state.to_params(view, DEFAULT))

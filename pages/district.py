@@ -4,24 +4,36 @@ from datetime import date
 
 import streamlit as st
 
-from geo import boardpack, explore, state as url_state
-from geo.text import markdown_literal as literal
+from geo import catalogue
+from geo.explorer import areas, boardpack, layers, state as url_state
+from geo.explorer.findings import district_findings
+from geo.explorer.text import markdown_literal as literal
+from geo.explorer.release_view import in_this_release as in_release
 from pages import components
 
 DEFAULT = url_state.ViewState(level="ward")
 
 view = components.read_state(DEFAULT)
-districts = explore.districts()
+districts = areas.districts()
 names = dict(zip(districts.district_code, districts.district_name))
 codes = list(districts.district_code)
 if view.district is None and len(view.wards) == 1:  # e.g. Back from a ward's profile: that ward's district
-    view = replace(view, district=explore.wards().set_index("ward_code").district_code[view.wards[0]])
+    view = replace(view, district=areas.wards().set_index("ward_code").district_code[view.wards[0]])
 if view.embed:  # an embed shows the district its page chose: no picker to switch it
     district_code = view.district
-else:
-    district_code = st.selectbox("District", codes, index=codes.index(view.district) if view.district else None,
-                                 format_func=names.get, placeholder="Choose a district", key="district")
+else:  # the picker's value in this session, else the URL's: the picker is drawn later, above the map
+    district_code = components.known(st.session_state.get("district", view.district), codes, None)
+
+
+def district_picker() -> None:
+    """The district select box; its value was read above (st.session_state "district", else the URL's)."""
+    st.selectbox("District", codes, index=codes.index(view.district) if view.district in codes else None,
+                 format_func=names.get, placeholder="Choose a district", key="district")
+
+
 if district_code is None:
+    if not view.embed:
+        district_picker()
     st.title("District view")
     components.page_title("District view: choose a district")
     st.info("Choose a district to see its wards, how they compare with Kent, and its board pack."
@@ -31,46 +43,54 @@ if district_code is None:
     components.attribution_footer()
     st.stop()
 
-st.title(literal(names[district_code]))
-view = components.layer_picker(replace(view, district=district_code), levels=("ward", "lsoa"))
-if not view.embed:
-    view = components.overlay_picker(view)
+# The pickers and key figures sit above the map but are sent after it (issue 15): the map's frontend chunk and
+# iframe then load ahead of the widgets' chunks. Their values are read first (picked_view), as the widgets return.
+above_map = st.container()
+url_view = replace(view, district=district_code)
+view = components.picked_view(url_view, levels=("ward", "lsoa"), scales=True, overlays=not view.embed)
 components.write_state(view, DEFAULT)
-layer = explore.layer(view.layer, view.level, district_code, view.classes)
+layer = layers.layer(view.layer, view.level, district_code, view.classes, scale=view.scale)
 
-bench = explore.benchmarks(view.layer, district_code).set_index("level").value
-if not view.embed:
-    cards = st.columns(3)
-    cards[0].metric(f"{literal(names[district_code])}: {literal(layer.indicator['label'])}",
-                    explore.format_value(bench["district"], layer.indicator) if "district" in bench
-                    else explore.unpublished_reason(layer.indicator, "district"))
-    cards[1].metric("Kent", explore.format_value(bench.get("county"), layer.indicator) if "county" in bench
-                    else explore.unpublished_reason(layer.indicator, "county"))
-    cards[2].metric("Residents (Census 2021)", f"{int(districts.set_index('district_code').population[district_code]):,}")
-
-clicked = components.show_layer(layer, key=f"district_map_{district_code}_{view.layer}_{layer.level}_{view.classes}", selected=view.wards,
+map_key = f"district_map_{district_code}_{view.layer}_{layer.level}_{view.classes}_{view.scale}"
+clicked = components.show_layer(layer, key=map_key, selected=view.wards,
                                 overlays=components.overlay_points(view.overlays, district_code), table_expanded=True)
+with above_map:
+    if not view.embed:
+        district_picker()
+    st.title(literal(names[district_code]))
+    components.layer_picker(url_view, levels=("ward", "lsoa"), scales=True)
+    if not view.embed:
+        components.overlay_picker(url_view)
+        bench = layers.benchmarks(view.layer, district_code).set_index("level").value
+        components.metric_cards([
+            (f"{names[district_code]}: {layer.indicator['label']}",
+             catalogue.format_value(bench["district"], layer.indicator) if "district" in bench
+             else catalogue.unpublished_reason(layer.indicator, "district")),
+            ("Kent", catalogue.format_value(bench.get("county"), layer.indicator) if "county" in bench
+             else catalogue.unpublished_reason(layer.indicator, "county")),
+            ("Residents (Census 2021)", f"{int(districts.set_index('district_code').population[district_code]):,}")])
 if clicked and layer.level == "ward" and not view.embed:
-    components.open_ward_profile(clicked, f"district_map_{district_code}_{view.layer}_{layer.level}_{view.classes}")
+    components.open_ward_profile(clicked, map_key)
 
 if not view.embed:
     st.header("Findings")
-    findings = explore.district_findings(district_code)
+    findings = district_findings(district_code)
     for finding in findings:
-        st.markdown(f"- {literal(finding['text'])} *(Source: {literal(finding['source'])}, {literal(finding['vintage'])})*")
+        st.markdown(f"- {literal(finding['text'])} (Source: {literal(finding['source'])}, {literal(finding['vintage'])})")
     st.header(f"{literal(names[district_code])} against Kent on every theme")
-    st.html(boardpack.overview_html(names[district_code], explore.district_overview(district_code)))
+    st.html(boardpack.district_overview_html(district_code))
 
+    @in_release  # made on click, outside this run: read the release this page shows
     def pack_html() -> str:
-        return boardpack.board_pack_html(**explore.board_pack_inputs(layer, findings, date.today().isoformat()))
+        return boardpack.board_pack_html(**boardpack.board_pack_inputs(layer, findings, date.today().isoformat()))
 
     pack_name = f"board-pack-{names[district_code].lower().replace(' ', '-')}-{view.layer}-{layer.level}"
     downloads = st.columns(2)
     downloads[0].download_button("Download the board pack (printable HTML)", pack_html,  # made on click, not on every rerun
-                                 file_name=f"{pack_name}.html", mime="text/html", icon=":material/download:",
+                                 file_name=f"{pack_name}.html", mime="text/html",
                                  on_click="ignore")
-    downloads[1].download_button("Download the board pack (accessible PDF, A4)", lambda: boardpack.board_pack_pdf(pack_html()),
-                                 file_name=f"{pack_name}.pdf", mime="application/pdf", icon=":material/download:",
+    downloads[1].download_button("Download the board pack (accessible PDF, A4)", in_release(lambda: boardpack.board_pack_pdf(pack_html())),
+                                 file_name=f"{pack_name}.pdf", mime="application/pdf",
                                  on_click="ignore")
 else:
     components.full_explorer_link(url_state.to_params(view, DEFAULT))

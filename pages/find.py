@@ -5,6 +5,7 @@ from pages import components
 
 query = components.read_find_query()
 st.title("Find a place")
-components.search_box(query, on_find_page=True)
+components.page_title(f"Find a place: results for \u201c{query}\u201d" if query else "Find a place")
+components.search_box(query)
 components.show_search_results(query)
 components.attribution_footer()

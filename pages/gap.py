@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from geo import explore, gap, state as url_state
-from geo.text import markdown_literal as literal
+from geo import gap
+from geo.explorer import gap_charts, gap_view, state as url_state
+from geo.explorer.text import markdown_literal as literal
+from geo.explorer.release_view import in_this_release as in_release
 from pages import components
 
 view = components.read_gap_state()
@@ -24,7 +26,7 @@ except gap.GapWeightsError as error:
     components.attribution_footer()
     st.stop()
 
-result = explore.gap_result(weights, view.seed)
+result = gap_view.gap_result(weights, view.seed)
 shown = result.in_district(view.district)
 place = "Kent" if view.district is None else shown.district_name.iloc[0]
 for note in result.notes:
@@ -40,30 +42,31 @@ cards[1].metric(f"Kent's worst {gap.WORST} that hold up", f"{len(persistent)} wa
 cards[2].metric("Weights (broadband/transport/services)", "/".join(map(str, weights.as_tuple())),
                 gap.PRESET_LABELS[weights.preset()], delta_color="off", delta_arrow="off")
 
-st.caption(explore.gap_broadband_context(view.district))
+st.caption(gap_view.gap_broadband_context(view.district))
 
 st.header(f"The gap index across {place}'s wards")
-components.show_layer(explore.gap_layer(result, view.district), key=f"gap_map_{view.district}_{weights.as_tuple()}_{view.seed}",
+components.show_layer(gap_view.gap_layer(result, view.district), key=f"gap_map_{view.district}_{weights.as_tuple()}_{view.seed}",
                       table_expanded=False)
 
 st.header("How stable is each rank?")
-st.markdown(explore.gap_stability_text(result))
-band_data, band_spec = explore.gap_band_chart(result, view.district)
+st.markdown(gap_view.gap_stability_text(result))
+band_data, band_spec = gap_charts.gap_band_chart(result, view.district)
 st.vega_lite_chart(band_data, band_spec, width="stretch")
 st.markdown(f"**In Kent's worst {gap.WORST} under at least {gap.PERSISTENT_SHARE:.0%} of weightings:** " + (
     ", ".join(f"{literal(r.ward_name)} ({literal(r.district_name)}, "
-              f"{explore.share_with_margin(r.worst_ten_share, r.worst_ten_margin)})"
+              f"{gap_view.share_with_margin(r.worst_ten_share, r.worst_ten_margin)})"
               for r in persistent.itertuples())
     if len(persistent) else "none: the worst ten depend on the weights."))
-st.dataframe(explore.gap_table(result, view.district), hide_index=True, width="stretch")
-st.download_button("Download the index, components, bands and inputs (CSV)", lambda: explore.gap_download(result, view.district),
+st.dataframe(gap_view.gap_table(result, view.district), hide_index=True, width="stretch")
+st.download_button("Download the index, components, bands and inputs (CSV)",
+                   in_release(lambda: gap_view.gap_download(result, view.district)),
                    file_name=f"kent-gap-index-{'-'.join(map(str, weights.as_tuple()))}-seed{view.seed}.csv",
                    mime="text/csv", icon=":material/download:", on_click="ignore")
 
 st.header("Need × provision")
 st.markdown("Each dot is a ward: across, its need (income and employment deprivation); up, its infrastructure gap. "
             "Dashed lines are Kent's ward medians. Wards top right have both high need and a big gap.")
-need_data, need_spec = explore.need_provision_chart(result, view.district)
+need_data, need_spec = gap_charts.need_provision_chart(result, view.district)
 st.vega_lite_chart(need_data, need_spec, width="stretch")
 counts = shown.quadrant.value_counts()
 st.markdown(" · ".join(f"{name}: {counts.get(name, 0)} wards" for name in
@@ -89,7 +92,7 @@ with st.expander("Method, sources and direction checks", expanded=False):
         "enters once, as transport connectivity. Access to services uses the independent measures: patients per GP and "
         "the IoD 2019 road distances to a GP, primary school, post office and food shop.\n"
         "Missing values are never filled: a ward missing an input of a weighted component has no index.")
-    st.dataframe(explore.gap_method_table(result), hide_index=True, width="stretch")
+    st.dataframe(gap_view.gap_method_table(result), hide_index=True, width="stretch")
 if view.embed:
     components.full_explorer_link(url_state.gap_params(view))
 components.attribution_footer()

@@ -2,13 +2,22 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
+from hypothesis import settings
 
-from geo import db
-from geo.build import build
-from geo.config import data_dir
+# Hypothesis: a quick profile for local runs, the full one in CI (.ci/run sets HYPOTHESIS_PROFILE=full). A test's own
+# max_examples is its full count; the quick profile caps it (tests/test_bad_input.py: 5 generated URLs per page).
+settings.register_profile("full", max_examples=1000)
+settings.register_profile("quick", max_examples=5)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
+
+from geo.explorer import db
+from geo.publish import build
+from geo.config import REPO_ROOT, data_dir, spatial_extension_path
 
 
 @pytest.fixture(scope="session")
@@ -20,25 +29,49 @@ def mirror() -> Path:
     return path
 
 
+def code_copy(folder: Path) -> Path:
+    """The build's code and its data files (geo/, queries/, data/ without databases) copied into folder, for a
+    build run from a scratch copy whose files a test changes."""
+    for name in ("geo", "queries", "data"):
+        shutil.copytree(REPO_ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__", "*.duckdb*", ".*lock"))
+    return folder
+
+
+def symlinked_mirror(mirror: Path, folder: Path) -> Path:
+    """The real mirror in folder as symlinks (replace a file there to change it)."""
+    for source in mirror.rglob("*"):
+        target = folder / source.relative_to(mirror)
+        if source.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(source)
+    return folder
+
+
+def scratch_mirror(mirror: Path, folder: Path, relative: str, change) -> Path:
+    """A copy of the real mirror in folder (symlinks) in which the file at relative is replaced by
+    ``change(original_text)``, or removed when change is None."""
+    symlinked_mirror(mirror, folder)
+    broken = folder / relative
+    text = (mirror / relative).read_text(encoding="utf-8")
+    broken.unlink()
+    if change is not None:
+        broken.write_text(change(text), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture()
+def mirror_copy(mirror):
+    """``mirror_copy(folder)``: the real mirror in folder as symlinks (replace a file to change it)."""
+    return lambda folder: symlinked_mirror(mirror, folder)
+
+
 @pytest.fixture()
 def mirror_with(mirror):
     """``mirror_with(folder, relative, change)``: a copy of the real mirror in folder (symlinks) in which the file
     at relative is replaced by ``change(original_text)``, or removed when change is None."""
-    def make(folder: Path, relative: str, change) -> Path:
-        for source in mirror.rglob("*"):
-            target = folder / source.relative_to(mirror)
-            if source.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.symlink_to(source)
-        broken = folder / relative
-        text = (mirror / relative).read_text(encoding="utf-8")
-        broken.unlink()
-        if change is not None:
-            broken.write_text(change(text), encoding="utf-8")
-        return folder
-    return make
+    return lambda folder, relative, change: scratch_mirror(mirror, folder, relative, change)
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +85,19 @@ def built_database(tmp_path_factory, mirror) -> Path:
 
 
 @pytest.fixture()
+def run_page(built_database):
+    """``run_page(page, **query_params)``: pages/<page>.py run in-process (streamlit AppTest) on the real database."""
+    from streamlit.testing.v1 import AppTest
+
+    def run(page: str, **params) -> AppTest:
+        app = AppTest.from_file(str(REPO_ROOT / "pages" / f"{page}.py"), default_timeout=180)
+        for key, value in params.items():
+            app.query_params[key] = value
+        return app.run()
+    return run
+
+
+@pytest.fixture()
 def query(built_database):
     """Run a named query against the test database."""
     def run(name: str, **parameters):
@@ -59,9 +105,60 @@ def query(built_database):
     return run
 
 
+@pytest.fixture(scope="session")
+def _test_connection(built_database):
+    """A read-only connection of the tests' own, with DuckDB spatial loaded for checks on the full geometry
+    (ST_Contains); the explorer's connection loads no extension."""
+    connection = duckdb.connect(str(built_database), read_only=True)
+    connection.execute(f"LOAD '{spatial_extension_path()}'")
+    yield connection
+    connection.close()
+
+
 @pytest.fixture()
-def sql(built_database):
+def sql(_test_connection):
     """Run ad-hoc SQL against the test database (tests only; the app uses named queries)."""
     def run(text: str, parameters=None):
-        return db.connection(built_database).cursor().execute(text, parameters or []).df()
+        return _test_connection.cursor().execute(text, parameters or []).df()
     return run
+
+
+THANET = "E07000114"
+GIGABIT_FILE = "raw/broadband_ofcom_laua/kent_202105_fixed_laua_coverage_r01.csv"
+GIGABIT_COLUMN = "Gigabit availability (% premises)"
+
+
+def _thanet_gigabit_changed(text: str) -> str:
+    """The Ofcom May 2021 district file with one value changed: Thanet's gigabit share 57.1 -> 58.3."""
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(text)))
+    column = rows[0].index(GIGABIT_COLUMN)
+    for row in rows[1:]:
+        if row[0] == THANET:
+            assert row[column] == "57.1", row[column]  # the published value this test changes
+            row[column] = "58.3"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="session")
+def two_releases(tmp_path_factory, built_database, mirror):
+    """Two data releases in one folder: the session's build from the real mirror (copied with its release folder),
+    then a build from a scratch mirror in which one value differs (Thanet's May 2021 gigabit share, 57.1 -> 58.3).
+    Returns (database, first release id, second release id)."""
+    import shutil
+
+    from geo import releases
+
+    folder = tmp_path_factory.mktemp("two-releases")
+    database = folder / "kent.duckdb"
+    shutil.copy2(built_database, database)
+    shutil.copytree(releases.releases_dir(built_database), releases.releases_dir(database))
+    changed = scratch_mirror(mirror, folder / "mirror-changed", GIGABIT_FILE, _thanet_gigabit_changed)
+    first = releases.release_of(database)
+    report = build(changed, database, embed_dir=folder / "embed", keep_releases=1)
+    db.clear_caches()
+    return database, first, report.release.release_id

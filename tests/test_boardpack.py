@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from geo.boardpack import board_pack_html, format_value
+from geo.explorer.boardpack import board_pack_html, format_value
 
 EVIL = "<script>alert(1)</script> & Co"
 
@@ -233,7 +233,7 @@ def test_handles_empty_inputs():
 
 
 def test_does_not_import_streamlit():
-    import geo.boardpack as bp
+    import geo.explorer.boardpack as bp
     src = open(bp.__file__, encoding="utf-8").read()
     assert not re.search(r"^\s*(import|from)\s+streamlit", src, re.M)
 

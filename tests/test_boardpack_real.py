@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from geo import boardpack, explore
+from geo.explorer import areas, boardpack, findings, layers, metadata, overview, state as url_state
 
 ASHFORD, THANET = "E07000105", "E07000114"
 
@@ -51,8 +51,8 @@ class _Text(HTMLParser):
 
 
 def _pack(indicator_id: str, level: str, district_code: str) -> tuple[str, dict]:
-    shown = explore.layer(indicator_id, level, district_code, "quantiles")
-    inputs = explore.board_pack_inputs(shown, explore.district_findings(district_code), "2026-12-01")
+    shown = layers.layer(indicator_id, level, district_code, "quantiles")
+    inputs = boardpack.board_pack_inputs(shown, findings.district_findings(district_code), "2026-12-01")
     return boardpack.board_pack_html(**inputs), inputs
 
 
@@ -82,7 +82,7 @@ def test_district_only_layer_is_shown_among_kents_12_districts_not_as_one_polygo
     assert "Ward ranking" not in headings and "Ward map" not in headings
     assert list(inputs["ward_table"][0]) == ["District code", "District", "Gigabit-capable broadband available (% of premises)",
                                              "Kent rank (1 = worst)", "Note"]  # Ofcom publishes no Kent figure
-    ranked = [row for row in text.rows if len(row) >= 3 and row[1] in set(explore.districts().district_name)]
+    ranked = [row for row in text.rows if len(row) >= 3 and row[1] in set(areas.districts().district_name)]
     assert len(ranked) >= 12  # the 12 districts in the ranking table (and the overview's rows)
 
 
@@ -96,7 +96,7 @@ def test_lsoa_level_pack_names_neighbourhoods_not_wards(sql):
     assert "Neighbourhood (LSOA) ranking" in text.text("h2") and "Neighbourhood (LSOA) map" in text.text("h2")
     assert "Neighbourhoods (LSOAs) in Ashford ranked by" in text.text("caption")
     assert list(inputs["ward_table"][0])[:4] == ["Map no.", "Neighbourhood (LSOA)",
-                                                 "Index of Multiple Deprivation score (score)", "Kent"]
+                                                 "Index of Multiple Deprivation score", "Kent"]
 
 
 @pytest.mark.parametrize("district_code", [ASHFORD, THANET])
@@ -132,7 +132,7 @@ def test_ashfords_town_wards_get_an_inset_where_their_numbers_do_not_overlap():
 
 
 def test_overview_compares_the_district_with_kent_on_every_theme(sql):
-    items = explore.district_overview(THANET)
+    items = overview.district_overview(THANET)
     assert [i["theme"] for i in items if "features" in i] == ["Deprivation", "Broadband", "Transport",
                                                                   "Access to services", "Infrastructure gap"]
     imd = next(i for i in items if i["indicator"]["indicator_id"] == "imd_score")
@@ -155,10 +155,10 @@ def test_findings_and_headline_state_their_data_date():
 
 
 def test_every_layer_and_level_has_headings_that_match_what_is_shown():
-    for indicator_id in explore.layer_choices().indicator_id:
+    for indicator_id in metadata.layer_choices().indicator_id:
         for level in ("ward", "lsoa"):
             html, inputs = _pack(indicator_id, level, "E07000112")
-            one, many = boardpack.NOUNS[inputs["level"]]
+            one, many = url_state.LEVEL_NOUN[inputs["level"]], url_state.LEVEL_PLURAL[inputs["level"]]
             headings = _parsed(html).text("h2")
             n = len(inputs["features"])
             if inputs["level"] == "district":
@@ -166,8 +166,8 @@ def test_every_layer_and_level_has_headings_that_match_what_is_shown():
             else:
                 assert f"{boardpack._cap(one)} ranking" in headings, (indicator_id, level)
                 assert f" {n} {many}" in html or "No " in html, (indicator_id, level)
-            for other in set(boardpack.NOUNS) - {inputs["level"]}:
-                assert f"{boardpack._cap(boardpack.NOUNS[other][0])} ranking" not in headings, (indicator_id, level)
+            for other in set(url_state.LEVELS) - {inputs["level"]}:
+                assert f"{boardpack._cap(url_state.LEVEL_NOUN[other])} ranking" not in headings, (indicator_id, level)
 
 
 def test_pdf_is_tagged_pdf_ua_in_british_english_and_reads_as_the_pack(tmp_path):
@@ -207,3 +207,26 @@ def test_pdf_is_tagged_pdf_ua_in_british_english_and_reads_as_the_pack(tmp_path)
         path.write_bytes(pdf)
         out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
         assert "Kent's districts ranked" in out
+
+
+def test_ashford_ward_pack_prints_on_a4_with_every_wards_number_on_its_maps(tmp_path):
+    """Ashford's 39 wards, the town's small ones too, each carry their number on the map or its enlarged inset; the
+    PDF's pages are saved as pictures in test-artifacts/screenshots/ to look at (boardpack-ashford-imd_score-ward-*)."""
+    from pathlib import Path
+
+    assert shutil.which("pdftotext") and shutil.which("pdftoppm"), "scripts/test.sh installs poppler-utils"
+    html, inputs = _pack("imd_score", "ward", ASHFORD)
+    path = tmp_path / "pack.pdf"
+    path.write_bytes(boardpack.board_pack_pdf(html))
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    maps = text[text.index("Ward map"):text.index("Findings")]
+    numbers = {int(n) for n in re.findall(r"\b\d{1,2}\b", maps)}
+    assert set(range(1, 40)) <= numbers, sorted(set(range(1, 40)) - numbers)
+    keyed = {row["Map no."]: row["Ward"] for row in inputs["ward_table"]}
+    assert sorted(keyed) == list(range(1, 40)) and keyed[1] == "Stanhope"  # 1 = worst in Ashford, as the map says
+    shots = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", "70", "-png", str(path), str(shots / "boardpack-ashford-imd_score-ward-page")],
+                   check=True)
+    pages = sorted(shots.glob("boardpack-ashford-imd_score-ward-page-*.png"))
+    assert len(pages) == int(re.search(r"Page 1 of (\d+)", text).group(1))

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +16,12 @@ import shapely
 import shapely.geometry
 import streamlit_folium
 
-from geo import boundaries, catalogue, explore
-from geo.build import build
+from geo import catalogue
+from geo.topology import decode_topology
+from geo.explorer import db, layers
+from geo.publish import build
 from geo.config import REPO_ROOT
-from geo.validate import DataError
+from geo.pipeline.validate import DataError
 
 KENT_RESIDENTS = 1_576_128
 
@@ -136,7 +140,7 @@ def _kent_map_shapes(sql, level):
     source = sql(f"select {key} as code, ST_AsWKB(geometry) as wkb from {table}")
     source_shapes = dict(zip(source.code, shapely.from_wkb(source.wkb.map(bytes))))
     topology = json.loads(sql("select topojson from map_topology where level = ? and district_code is null", [level]).topojson[0])
-    return source_shapes, boundaries.decode_topology(topology)
+    return source_shapes, decode_topology(topology)
 
 
 def _in_metres(shapes):
@@ -184,7 +188,7 @@ def test_topojson_client_decodes_the_same_shapes_as_the_python_decoder(sql):
     decoded = subprocess.run(["node", "-e", script], input=topojson, capture_output=True, text=True, check=True,
                              cwd=REPO_ROOT).stdout
     in_browser = {f["id"]: shapely.geometry.shape(f["geometry"]) for f in json.loads(decoded)["features"]}
-    in_python = boundaries.decode_topology(json.loads(topojson))
+    in_python = decode_topology(json.loads(topojson))
     assert list(in_browser) == list(in_python) and len(in_browser) == 23
     for code, shape in in_python.items():
         assert shapely.equals_exact(in_browser[code], shape, tolerance=1e-9), code
@@ -200,7 +204,7 @@ def test_a_district_map_sends_only_its_own_areas_with_the_same_shapes(sql, level
     assert len(maps_by_district) == 12
     for district_code, codes in zip(members.district_code, members.codes):
         topology = json.loads(maps_by_district.topojson[district_code])
-        decoded = boundaries.decode_topology(topology)
+        decoded = decode_topology(topology)
         assert sorted(decoded) == sorted(codes) == sorted(maps_by_district.area_codes[district_code])
         assert all(shapely.equals_exact(decoded[c], kent[c], tolerance=1e-9) for c in codes)
 
@@ -217,29 +221,47 @@ def _sent_to_browser(m, monkeypatch) -> dict:
 def test_full_kent_map_payload_fits_its_budget(built_database, monkeypatch, level, budget):
     """Issue 5: ward map payload <= 200 KB, LSOA map <= 500 KB, for the indicator with the longest label."""
     longest = max(catalogue.load().itertuples(), key=lambda row: len(row.label)).Index
-    layer = explore.layer(longest, level, None, "quantiles")
+    layer = layers.layer(longest, level, None, "quantiles")
     assert len(layer.values) == {"ward": 255, "lsoa": 938}[level]
     payload = _sent_to_browser(layer.map(), monkeypatch)
     size = len(json.dumps(payload))
-    geometry = explore.db.run("map_topology", level=level, district_code=None).topojson[0]
+    geometry = db.run("map_topology", level=level, district_code=None).topojson[0]
     print(f"{level}: {size:,} bytes sent for {longest}, of which geometry {len(geometry):,}")
     assert size <= budget
     assert geometry in payload["script"]  # the geometry is the TopoJSON as built, nothing re-encoded
 
 
 def test_a_district_map_payload_is_a_fraction_of_kents(built_database, monkeypatch):
-    thanet = len(json.dumps(_sent_to_browser(explore.layer("imd_score", "ward", "E07000114", "quantiles").map(), monkeypatch)))
-    kent = len(json.dumps(_sent_to_browser(explore.layer("imd_score", "ward", None, "quantiles").map(), monkeypatch)))
+    thanet = len(json.dumps(_sent_to_browser(layers.layer("imd_score", "ward", "E07000114", "quantiles").map(), monkeypatch)))
+    kent = len(json.dumps(_sent_to_browser(layers.layer("imd_score", "ward", None, "quantiles").map(), monkeypatch)))
     # 23 of 255 wards is 1/11 of the areas; the district map also carries its ward-name labels (issue 12)
     assert thanet < kent / 6
 
 
 def test_source_files_are_recorded_with_checksums(sql):
     sources = sql("select source_id, sha256, rows_loaded, expected_rows from source_files")
-    from geo.sources import load_manifest
+    from geo.pipeline.sources import SOURCES
     # 21 + Ofcom's 2016-2021 files + the raw NaPTAN Stops.csv for the gazetteer
-    assert sorted(sources.source_id) == sorted(load_manifest()) and len(sources) == 28
+    assert sorted(sources.source_id) == sorted(SOURCES) and len(sources) == 28
     assert (sources.sha256.str.len() == 64).all()
+
+
+def test_the_manifest_in_data_is_the_registry_and_what_the_database_records(sql):
+    """data/manifest.csv is written from the registry (`python -m geo manifest`): it must be current, and each
+    line must say what the build recorded for that file in `source_files`."""
+    import csv
+
+    from geo.config import MANIFEST_PATH
+    from geo.pipeline.sources import PROVENANCE_FIELDS, manifest_csv
+    text = MANIFEST_PATH.read_text(encoding="utf-8")
+    assert text == manifest_csv(), "data/manifest.csv is out of date: run `python -m geo manifest`"
+    recorded = sql(f"select {', '.join(PROVENANCE_FIELDS)} from source_files").set_index("source_id")
+    lines = list(csv.DictReader(text.splitlines()))
+    assert sorted(line["source_id"] for line in lines) == sorted(recorded.index)
+    for line in lines:
+        row = recorded.loc[line["source_id"]]
+        assert {field: str(row[field]) for field in PROVENANCE_FIELDS[1:]} == \
+            {field: line[field] for field in PROVENANCE_FIELDS[1:]}, line["source_id"]
 
 
 # ------------------------------------------------------------------ failures
@@ -249,10 +271,10 @@ def _digest(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def previous_database(tmp_path_factory, mirror) -> Path:
-    """A good database standing where a failed build would write."""
+def previous_database(tmp_path_factory, built_database) -> Path:
+    """A good database standing where a failed build would write: a copy of the session's (built once, not twice)."""
     path = tmp_path_factory.mktemp("previous") / "kent.duckdb"
-    build(mirror, path)
+    shutil.copyfile(built_database, path)
     return path
 
 
@@ -298,7 +320,7 @@ def test_cli_reports_the_failure_and_exits_non_zero(tmp_path, mirror_with, previ
                              "--database", str(previous_database)], capture_output=True, text=True, cwd=REPO_ROOT)
     assert result.returncode == 1
     assert "column 'IMD_score'" in result.stderr and "previous database, if any, is unchanged" in result.stderr
-    assert "[1/9] reading and validating" in result.stderr  # progress is shown
+    assert re.search(r"\[1/\d+\] reading and validating", result.stderr)  # progress is shown
 
 
 def test_missing_mirror_file_is_named(tmp_path, mirror_with):

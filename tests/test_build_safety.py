@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.build import build_lock
+from geo.pipeline.build import build_lock
 from geo.config import REPO_ROOT
 
 BUILD_TIMEOUT_S = 600

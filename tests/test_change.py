@@ -6,14 +6,17 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import catalogue, change, comparability, maps, state as url_state
+from geo import catalogue
+from geo.pipeline import comparability
+from geo.explorer import change, maps, metadata, state as url_state
 from geo.config import REPO_ROOT
-from geo.validate import DataError
+from geo.pipeline.validate import DataError
+from tests.html_tables import map_tables
 
 
 @pytest.fixture(autouse=True)
 def _database(built_database):
-    """geo.change reads the session's real database (KENT_DB_PATH is set by the fixture)."""
+    """geo.explorer.change reads the session's real database (KENT_DB_PATH is set by the fixture)."""
 
 
 def _raw(mirror, relative: str) -> pd.DataFrame:
@@ -188,7 +191,7 @@ def test_rank_change_classes_are_symmetric_and_cover_every_area():
 ])
 def test_district_chart_points_are_ofcoms_published_values(mirror, relative, snapshot, header, column):
     raw = _raw(mirror, relative).set_index("laua")[header]
-    data, spec = change.ofcom_series("ofcom_district_timeseries", column, catalogue.indicator("gigabit_pct_2021")).chart()
+    data, spec = change.ofcom_series("ofcom_district_timeseries", column, metadata.indicator("gigabit_pct_2021")).chart()
     points = data[data.snapshot == snapshot].set_index("area_code").shown
     assert len(points) == 12 and (points - raw.loc[points.index]).abs().max() < 1e-9
     assert spec["encoding"]["x"]["sort"][-1] == "May 2021"
@@ -196,7 +199,7 @@ def test_district_chart_points_are_ofcoms_published_values(mirror, relative, sna
 
 def test_superfast_before_2020_adds_the_ufbb_band_as_sourcesmd_says(mirror):
     raw = _raw(mirror, "raw/broadband_ofcom_laua/kent_2019_data.csv").set_index("laua")
-    series = change.ofcom_series("ofcom_district_timeseries", "sfbb_or_better_pct", catalogue.indicator("superfast_pct_2021"))
+    series = change.ofcom_series("ofcom_district_timeseries", "sfbb_or_better_pct", metadata.indicator("superfast_pct_2021"))
     points = series.points[series.points.snapshot == "2019"].set_index("area_code").value
     expected = raw["SFBB availability (% premises)"] + raw["UFBB availability (% premises)"]
     assert (points - expected.loc[points.index]).abs().max() < 1e-9
@@ -204,7 +207,7 @@ def test_superfast_before_2020_adds_the_ufbb_band_as_sourcesmd_says(mirror):
 
 def test_constituency_chart_holds_ofcoms_january_2024_gigabit_points(mirror):
     raw = _raw(mirror, "raw/broadband_ofcom_pcon/kent_202401_fixed_pcon_coverage_r01.csv").set_index("parl_const")
-    series = change.ofcom_series("ofcom_constituency_timeseries", "gigabit_pct", catalogue.indicator("gigabit_pct_2021"))
+    series = change.ofcom_series("ofcom_constituency_timeseries", "gigabit_pct", metadata.indicator("gigabit_pct_2021"))
     data, _ = series.chart()
     latest = data[data.snapshot == "Jan 2024"].set_index("area_code")
     assert len(latest) == 15
@@ -256,7 +259,7 @@ def _footer_ok(app: AppTest) -> None:
 def test_change_page_defaults_to_ward_imd_ranks_with_a_table_of_255_wards():
     app = _run()
     assert not app.exception and not app.warning
-    table = app.table[0].value
+    table = map_tables(app)[0]
     assert len(table) == 255 and table.iloc[0]["Ward"] == "Margate Central"
     assert table.iloc[0]["Kent rank, IMD 2019"] == "1 of 255"
     text = " ".join(m.value for m in app.markdown)
@@ -266,7 +269,7 @@ def test_change_page_defaults_to_ward_imd_ranks_with_a_table_of_255_wards():
 
 def test_change_page_for_one_districts_lsoas_flags_split_lsoas():
     app = _run(level="lsoa", district="E07000110")
-    table = app.table[0].value
+    table = map_tables(app)[0]
     assert not app.exception and len(table) == 99
     assert (table["Boundary 2011 to 2021"].str.startswith("Merged from")).sum() == 1
     assert (table["Boundary 2011 to 2021"].str.startswith("Split from")).sum() == 9
@@ -293,7 +296,7 @@ def test_change_page_for_rail_access_says_no_predecessor_and_shows_station_usage
 @pytest.mark.parametrize("layer", ["digital_connectivity_score", "gap_index", "population", "road_distance_gp_km"])
 def test_change_page_for_an_indicator_without_a_predecessor_shows_the_rules_reason(layer, query):
     app = _run(layer=layer)
-    assert not app.exception and not app.table
+    assert not app.exception and not app.table and not map_tables(app)
     assert any("has no comparable predecessor" in i.value for i in app.info)
     reason = query("comparability_rules", indicator_id=layer).caveat.iloc[0]
     assert any(reason in m.value for m in app.markdown)
@@ -304,4 +307,4 @@ def test_change_page_with_bad_parameters_warns_and_shows_the_default():
     assert not app.exception
     warnings = " ".join(w.value for w in app.warning)
     assert "Unknown layer" in warnings and "Unknown level" in warnings and "Unknown district" in warnings
-    assert len(app.table[0].value) == 255
+    assert len(map_tables(app)[0]) == 255

@@ -10,11 +10,12 @@ import pytest
 import shapely
 import shapely.geometry
 
-from geo import boundaries
-from geo.build import BuildCheckError, _check_postcodes_in_one_lsoa
+from geo.pipeline import boundaries
+from tests.html_tables import metric_cards
+from geo.pipeline.stages import BuildCheckError, check_postcodes_in_one_lsoa
 from geo.config import spatial_extension_path
-from geo.db import read_sql
-from geo.transport import match_orr_stations, rail_stations_from_naptan
+from geo.sql import read_sql
+from geo.pipeline.transport import match_orr_stations, rail_stations_from_naptan
 
 CLIFFSEND_AND_PEGWELL = "E05005086"
 HALSTEAD_KNOCKHOLT_BADGERS_MOUNT = "E05005018"
@@ -118,7 +119,7 @@ def test_the_build_refuses_postcodes_that_fall_in_two_lsoas(sql, mirror):
     unrepaired = connection.execute(read_sql("build/postcode_lsoa")).df()
     assert (unrepaired.n_lsoas_containing == 2).sum() == 27
     with pytest.raises(BuildCheckError, match="27 postcodes lie in more than one LSOA"):
-        _check_postcodes_in_one_lsoa(unrepaired)
+        check_postcodes_in_one_lsoa(unrepaired)
 
 
 # ------------------------------------------------------------------ 3. the publisher's ward and district
@@ -142,8 +143,8 @@ def test_every_postcode_has_code_point_opens_ward_and_district(sql, mirror):
 
 @pytest.fixture(scope="module")
 def gap_inputs(built_database):
-    from geo import gap
-    return gap.ward_inputs()
+    from geo.explorer import gap_view
+    return gap_view.ward_inputs()
 
 
 @pytest.mark.parametrize("preset", ["balanced", "broadband_led", "transport_led", "services_led"])
@@ -193,8 +194,8 @@ DISTRICT_CODES = [f"E07000{n}" for n in range(105, 117)]
 @pytest.mark.parametrize("district_code", DISTRICT_CODES)
 def test_every_finding_states_the_date_of_its_data_and_reads_well(built_database, district_code):
     import re
-    from geo import explore
-    findings = explore.district_findings(district_code)
+    from geo.explorer.findings import district_findings
+    findings = district_findings(district_code)
     assert len(findings) == 6
     for finding in findings:
         text = finding["text"]
@@ -203,25 +204,27 @@ def test_every_finding_states_the_date_of_its_data_and_reads_well(built_database
         assert not re.search(r"\b12th (lowest|highest|most deprived|least deprived) of Kent's 12\b", text), text
         assert not re.search(r"\b255th\b", text), text
     gigabit = findings[-1]["text"]
-    assert gigabit.startswith("In May 2021, gigabit-capable broadband reached"), gigabit
+    # The newest figures lead (issue 16: January 2024, by constituency), then May 2021's by district, each dated.
+    assert gigabit.startswith("In January 2024, Ofcom's newest figures"), gigabit
+    assert "In May 2021, gigabit-capable broadband reached" in gigabit, gigabit
 
 
 def test_the_extremes_are_named_without_ordinals(built_database):
-    from geo import explore
-    canterbury = explore.district_findings("E07000106")[-1]["text"]  # lowest gigabit coverage of the 12 in May 2021
-    assert canterbury.endswith("premises in Canterbury: the lowest of Kent's 12 districts.")
-    thanet = explore.district_findings("E07000114")
+    from geo.explorer import findings
+    canterbury = findings.district_findings("E07000106")[-1]["text"]  # lowest gigabit coverage of the 12 in May 2021
+    assert "premises in Canterbury: the lowest of Kent's 12 districts, in Ofcom's last figures by district." in canterbury
+    thanet = findings.district_findings("E07000114")
     assert "Thanet's most deprived ward is Margate Central" in thanet[2]["text"]
     assert thanet[2]["text"].endswith("the most deprived of Kent's 255 wards.")
     assert thanet[3]["text"].endswith("the most deprived of Kent's 12 districts.")
 
 
 def test_a_finding_without_a_year_fails():
-    from geo import explore
+    from geo.explorer import findings
     synthetic = [{"text": "In the English Indices of Deprivation 2025, something dated."},
                  {"text": "Gigabit-capable broadband reached 3.7% of premises in Canterbury."}]
-    with pytest.raises(explore.UndatedFindingError, match="Gigabit-capable"):
-        explore.check_dated(synthetic)
+    with pytest.raises(findings.UndatedFindingError, match="Gigabit-capable"):
+        findings.check_dated(synthetic)
 
 
 def test_singular_and_plural_wards():
@@ -235,12 +238,12 @@ def test_singular_and_plural_wards():
 # ------------------------------------------------------------------ 5. neutral layers are described by size
 
 def test_population_is_ranked_by_size_not_worst(built_database):
-    from geo import explore
-    layer = explore.layer("population", "ward", None, "quantiles")
+    from geo.explorer import layers
+    layer = layers.layer("population", "ward", None, "quantiles")
     table = layer.table()
     assert "Kent rank (1 = largest)" in table.columns and not any("worst" in c for c in table.columns)
     assert table.iloc[0]["Kent rank (1 = largest)"] == "1 of 255"
-    assert explore.layer("imd_score", "ward", None, "quantiles").table().columns.str.contains("1 = worst").any()
+    assert layers.layer("imd_score", "ward", None, "quantiles").table().columns.str.contains("1 = worst").any()
 
 
 def test_kent_page_names_the_largest_ward_for_population(built_database):
@@ -251,14 +254,14 @@ def test_kent_page_names_the_largest_ward_for_population(built_database):
     page.query_params["level"] = "ward"
     page.run()
     assert not page.exception
-    labels = [m.label for m in page.metric]
+    labels = list(metric_cards(page))
     assert "Largest ward in Kent" in labels and not any("Worst" in label for label in labels)
 
 
 def test_board_pack_describes_a_neutral_layer_by_size(built_database):
-    from geo import boardpack, explore
-    shown = explore.layer("population", "ward", "E07000113", "quantiles")
-    page = boardpack.board_pack_html(**explore.board_pack_inputs(shown, explore.district_findings("E07000113"), "2026-12-01"))
+    from geo.explorer import boardpack, findings, layers
+    shown = layers.layer("population", "ward", "E07000113", "quantiles")
+    page = boardpack.board_pack_html(**boardpack.board_pack_inputs(shown, findings.district_findings("E07000113"), "2026-12-01"))
     assert "1 = largest" in page and "is largest in" in page
     assert "worst in" not in page.split("Findings")[0] and "1 = worst" not in page
 
@@ -267,8 +270,7 @@ def test_board_pack_describes_a_neutral_layer_by_size(built_database):
 
 def test_catalogue_decimals_match_the_source_files(mirror):
     from geo import catalogue
-    from geo.sources import load_manifest
-    sources = load_manifest()
+    from geo.pipeline.sources import SOURCES as sources
     checked = 0
     for indicator_id, row in catalogue.load().iterrows():
         if row.aggregation not in ("population_weighted_mean", "none"):
@@ -282,16 +284,17 @@ def test_catalogue_decimals_match_the_source_files(mirror):
 
 
 def test_missing_values_say_the_true_reason(built_database):
-    from geo import explore
-    compare = explore.compare_table([HALSTEAD_KNOCKHOLT_BADGERS_MOUNT]).set_index("Indicator")
+    from geo.explorer import layers, metadata
+    from geo.explorer.compare import compare_table
+    compare = compare_table([HALSTEAD_KNOCKHOLT_BADGERS_MOUNT]).set_index("Indicator")
     ward = "Halstead, Knockholt and Badgers Mount"
     assert compare.loc["Gigabit-capable broadband available", ward] == "Published for districts only."
     assert compare.loc["Superfast available in 2013 (historical)", "Kent"] == "Published for wards only."
     lsoa_row = {"n_postcodes": float("nan"), "n_lsoas_with_value": 1}
-    assert explore.missing_reason(lsoa_row, explore.indicator("bus_stop_400m_pct"), "lsoa") == \
+    assert layers.missing_reason(lsoa_row, metadata.indicator("bus_stop_400m_pct"), "lsoa") == \
         "No live postcode point lies inside this area."
-    assert explore.missing_reason({}, explore.indicator("superfast_2013_pct"), "lsoa") == "Published for wards only."
-    assert explore.missing_reason({}, explore.indicator("gigabit_pct_2021"), "ward") == "Published for districts only."
+    assert layers.missing_reason({}, metadata.indicator("superfast_2013_pct"), "lsoa") == "Published for wards only."
+    assert layers.missing_reason({}, metadata.indicator("gigabit_pct_2021"), "ward") == "Published for districts only."
 
 
 def test_the_rail_overlay_states_its_edge_effect(built_database):

@@ -9,7 +9,6 @@ CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH (setpriv), since root reads any file.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from geo import db
+from geo.explorer import db
 from geo.config import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "tests" / "deploy"))
@@ -90,7 +89,7 @@ def test_a_file_that_is_bad_from_the_start_gives_a_fixed_message(private_copy):
 PERMISSION_CHILD = r"""
 import json, os, sys
 from pathlib import Path
-from geo import db
+from geo.explorer import db
 path = Path(sys.argv[1]); target = Path(sys.argv[2])
 before = db.run("ward_choices")
 assert db.health() == (True, "ok")
@@ -141,7 +140,7 @@ def run():
     app.run()
     texts = [str(getattr(e, "value", "")) for kind in ("error", "warning", "markdown", "exception") for e in getattr(app, kind)]
     return {"exceptions": [e.value for e in app.exception], "errors": [e.value for e in app.error],
-            "warnings": [e.value for e in app.warning], "all_text": texts, "tables": len(app.table)}
+            "warnings": [e.value for e in app.warning], "all_text": texts, "tables": len(app.table) + sum('class="kle-table"' in h.value for h in app.html)}
 
 out = {}
 if bad is None:  # good first, then the bad file

@@ -1,4 +1,4 @@
-"""The light embed pages (geo/embed.py) against the real database: every area and ward layer, the values, names and
+"""The light embed pages (geo/explorer/embed.py) against the real database: every area and ward layer, the values, names and
 ranks, self-containment, the postcode files, reading only the database, and putting pages in service atomically."""
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from geo import db, embed, embed_code
-from geo.build import build
+from geo import releases
+from geo.explorer import db, embed, embed_code
+from geo.publish import build
 from geo.catalogue import format_value
 from geo.config import DISTRICT_CODES, REPO_ROOT, embed_dir
-from geo.validate import DataError
+from geo.pipeline.validate import DataError
 
 THANET = "E07000114"
 
@@ -177,13 +178,15 @@ def test_pages_are_self_contained_and_pass_a_strict_csp(pages):
     assert "localStorage" not in js and "document.cookie" not in js and "innerHTML" not in js
 
 
-def test_explorer_links_are_relative_and_match_the_view(pages):
+def test_explorer_links_are_relative_and_match_the_view(pages, built_database):
     text = (pages / THANET / "income_score.html").read_text(encoding="utf-8")
-    assert 'href="../../../../district?district=E07000114&amp;layer=income_score"' in text
+    release = releases.release_of(built_database)  # the links pin the release the page shows
+    assert f'href="../../../../district?district=E07000114&amp;layer=income_score&amp;release={release}"' in text
+    assert f"Data release {release}." in text
     assert 'href="../../../../about"' in text
     assert 'action="../../../../find"' in text and 'name="q"' in text and 'method="get"' in text
     kent = (pages / "kent" / "income_score.html").read_text(encoding="utf-8")
-    assert 'href="../../../../?layer=income_score"' in kent
+    assert f'href="../../../../?layer=income_score&amp;release={release}"' in kent
     assert 'href="gap_index.html"' in text and 'href="../kent/income_score.html"' in text  # choosers, no JS
 
 
@@ -211,7 +214,7 @@ import os, sys
 from pathlib import Path
 opened = []
 sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" and isinstance(args[0], str) else None)
-from geo import embed
+from geo.explorer import embed
 embed.generate(Path({str(built_database)!r}), Path({str(tmp_path / 'out')!r}))
 root = Path({str(REPO_ROOT)!r})
 data = [p for p in opened if Path(p).resolve().is_relative_to(root / "data")]
@@ -253,7 +256,7 @@ def test_a_failed_page_generation_leaves_the_served_pages(built_database, tmp_pa
     connection = duckdb.connect(str(broken))
     connection.execute("drop view postcodes")
     connection.close()
-    # geo.db reports an unreadable database as DatabaseUnavailable (no last good opening of that file to serve)
+    # geo.explorer.db reports an unreadable database as DatabaseUnavailable (no last good opening of that file to serve)
     with pytest.raises((duckdb.Error, db.DatabaseUnavailable)):
         embed.publish(broken, served)
     assert os.readlink(served) == target and _snapshot(served) == before
@@ -322,13 +325,13 @@ def test_every_district_code_is_an_area():
 
 @pytest.mark.parametrize("layer_id", ["imd_score", "population", "superfast_2013_pct", "nearest_station_km"])
 def test_district_pages_class_as_the_district_page_does(built_database, layer_id):
-    """explore.within_district (one query per layer for 13 pages) equals explore.layer for the district."""
-    from geo import explore
+    """layers.within_district (one query per layer for 13 pages) equals layers.layer for the district."""
+    from geo.explorer import layers
 
-    kent = explore.layer(layer_id, "ward", None, "quantiles", path=built_database)
+    kent = layers.layer(layer_id, "ward", None, "quantiles", path=built_database)
     for district in DISTRICT_CODES:
-        cut = explore.within_district(kent, district, "quantiles")
-        direct = explore.layer(layer_id, "ward", district, "quantiles", path=built_database)
+        cut = layers.within_district(kent, district, "quantiles")
+        direct = layers.layer(layer_id, "ward", district, "quantiles", path=built_database)
         assert cut.classification == direct.classification, (layer_id, district)
         columns = ["area_code", "value", "kent_rank", "kent_areas_ranked"]
         assert cut.values[columns].equals(direct.values[columns].reset_index(drop=True)), (layer_id, district)

@@ -25,7 +25,7 @@ if str(REPO_ROOT) not in sys.path:
     # The repo has no pytest config putting its root on sys.path, and a bare `pytest` needs it.
     sys.path.insert(0, str(REPO_ROOT))
 
-from geo import fetch as geo_fetch  # noqa: E402
+from geo.pipeline import fetch as geo_fetch  # noqa: E402
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -35,7 +35,7 @@ SHARED_MIRROR = REPO_ROOT.parent / "shared" / "data"
 SAMPLE_FOR = {
     "iod2025_domains": "mhclg_iod2025_file7_sample.csv",
     "census2021_population": "ons_census2021_custom_lsoa21_age6_sample.csv",
-    "naptan_stops": "dft_naptan_stops_sample.csv",
+    "naptan_localities": "dft_naptan_stops_sample.csv",
     "lsoa21_ward_lookup": "ons_lsoa21_ward24_lad24_arcgis_sample.json",
     "station_usage": "orr_table1410_station_usage_sample.csv",
 }
@@ -107,7 +107,7 @@ def serve_all_samples(server: PublisherServer) -> dict[str, str]:
 
 
 def read_written(out_dir: Path, source_id: str) -> tuple[list[str], list[dict[str, str]]]:
-    path = out_dir / geo_fetch.DATASETS_BY_ID[source_id].target_path
+    path = out_dir / geo_fetch.DATASETS_BY_ID[source_id].path
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         return list(reader.fieldnames or []), list(reader)
@@ -160,10 +160,10 @@ def test_only_kent_rows_are_written_with_the_mirror_columns(publisher_server, tm
 
 
 def test_lines_kept_unchanged_where_the_mirror_keeps_source_bytes(publisher_server, tmp_path):
-    url = publisher_server.serve("/stops.csv", (200, sample_bytes("naptan_stops")))
-    report = geo_fetch.fetch(tmp_path, base_urls={"naptan_stops": url}, only=["naptan_stops"], progress=lambda m: None)
+    url = publisher_server.serve("/stops.csv", (200, sample_bytes("naptan_localities")))
+    report = geo_fetch.fetch(tmp_path, base_urls={"naptan_localities": url}, only=["naptan_localities"], progress=lambda m: None)
     assert report.ok, report.failed
-    served_lines = sample_bytes("naptan_stops").decode().splitlines(keepends=True)
+    served_lines = sample_bytes("naptan_localities").decode().splitlines(keepends=True)
     expected = served_lines[0] + "".join(line for line in served_lines[1:] if line.startswith("240"))
     written = (tmp_path / "raw/transport_naptan/kent_naptan_240Stops.csv").read_text(encoding="utf-8")
     assert written == expected
@@ -221,7 +221,8 @@ def test_an_unreachable_host_fails_fast_with_one_clear_message(tmp_path, capsys)
     assert elapsed < 3
     failures = [line for line in capsys.readouterr().err.splitlines() if line.startswith("FAILED")]
     assert len(failures) == 1
-    assert "iod2025_domains" in failures[0]
+    first_fetched = next(source for source in geo_fetch.DATASETS if source.fetch.url)  # in the registry's order
+    assert first_fetched.source_id in failures[0]
     assert url in failures[0]
     assert "no internet? build from the local mirror with `python -m geo build` instead" in failures[0]
     assert files_under(tmp_path) == []
@@ -238,10 +239,10 @@ def test_a_name_that_does_not_resolve_is_not_retried(tmp_path):
 
     started = time.monotonic()
     report = geo_fetch.fetch(tmp_path, session=UnresolvableSession(), progress=lambda m: None, retries=3,
-                             only=["naptan_stops", "iod2025_domains"])
+                             only=["naptan_localities", "iod2025_domains"])
     assert time.monotonic() - started < 2
     assert UnresolvableSession.calls == 1
-    assert geo_fetch.OFFLINE_HINT in report.failed["naptan_stops"]
+    assert geo_fetch.OFFLINE_HINT in report.failed["naptan_localities"]
     assert "iod2025_domains" in report.skipped
 
 
@@ -264,7 +265,7 @@ def test_unknown_source_ids_are_refused(tmp_path, capsys):
 def test_written_columns_match_the_shared_mirror(publisher_server, tmp_path):
     geo_fetch.fetch(tmp_path, base_urls=serve_all_samples(publisher_server), progress=lambda m: None)
     for dataset in geo_fetch.DATASETS:
-        with open(SHARED_MIRROR / dataset.target_path, newline="", encoding="utf-8") as handle:
+        with open(SHARED_MIRROR / dataset.path, newline="", encoding="utf-8") as handle:
             mirror_columns = next(csv.reader(handle))
         written_columns, _ = read_written(tmp_path, dataset.source_id)
         if dataset.source_id == "station_usage":
@@ -277,3 +278,20 @@ def test_written_columns_match_the_shared_mirror(publisher_server, tmp_path):
     _, written_iod = read_written(tmp_path, "iod2025_domains")
     for row in written_iod:
         assert row == mirror_iod[row["lsoa21_code"]]
+
+
+def test_orr_latest_years_are_laid_over_the_mirrors_earlier_years(publisher_server, tmp_path):
+    """Table 1410 carries this year and last year's total: the refreshed file keeps the mirror's earlier years
+    (the build reads 2017-2021), takes the publisher's values where it gives them, and fills nothing."""
+    target = tmp_path / geo_fetch.DATASETS_BY_ID["station_usage"].path
+    target.parent.mkdir(parents=True)
+    target.write_text("NLC,2021_Total,2020_Total,2019_Total\n5003,1,2,40656.0\n9999,7,8,9\n", encoding="utf-8")
+    url = publisher_server.serve("/table1410.csv", (200, sample_bytes("station_usage")))
+    report = geo_fetch.fetch(tmp_path, base_urls={"station_usage": url}, only=["station_usage"], progress=lambda m: None)
+    assert report.ok, report.failed
+    rows = {row["NLC"]: row for row in csv.DictReader(io.StringIO(target.read_text(encoding="utf-8")))}
+    assert rows["5003"]["2021_Total"] == "24818" and rows["5003"]["2020_Total"] == "9492"  # the publisher's
+    assert rows["5003"]["2019_Total"] == "40656.0"  # kept from the mirror's copy
+    assert rows["9999"] == {**{c: "" for c in rows["9999"]}, "NLC": "9999", "2021_Total": "7", "2020_Total": "8",
+                            "2019_Total": "9"}  # a station the table no longer lists keeps its history
+    assert rows["5004"]["2019_Total"] == ""  # new in the table: no earlier year is invented

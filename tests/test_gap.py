@@ -7,8 +7,10 @@ import pytest
 from scipy.stats import rankdata
 from streamlit.testing.v1 import AppTest
 
-from geo import catalogue, db, explore, gap, state as url_state
+from geo import catalogue, gap, releases
+from geo.explorer import db, gap_view, state as url_state
 from geo.config import REPO_ROOT
+from tests.html_tables import map_tables
 
 PRESET_WEIGHTS = [gap.Weights.of_preset(name) for name in gap.PRESETS]
 SINGLE_COMPONENT = {component: gap.Weights(*(7 if c == component else 0 for c in gap.COMPONENTS))
@@ -18,7 +20,7 @@ SINGLE_COMPONENT = {component: gap.Weights(*(7 if c == component else 0 for c in
 @pytest.fixture(scope="module")
 def ward_values(built_database):
     """The index's inputs for Kent's 255 wards, from the real database."""
-    return gap.ward_inputs()
+    return gap_view.ward_inputs()
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +157,8 @@ def test_weights_and_preset_round_trip_through_the_url():
 
 
 @pytest.mark.parametrize("params", [{"w_transport": "11"}, {"w_transport": "²"}, {"w_transport": "<b>x</b>"},
-                                    {"preset": "'; drop table wards; --"}, {"seed": "-1"}])
+                                    {"preset": "'; drop table wards; --"}, {"seed": "-1"},
+                                    {"seed": "21"}, {"seed": "4294967295"}])  # only 2026 and 1-20: no CPU lever
 def test_bad_gap_parameters_warn_and_keep_the_default(params):
     view, warnings = url_state.parse_gap(params, districts=[])
     assert len(warnings) == 1 and view.weights == (5, 5, 5) and view.seed == gap.DEFAULT_SEED
@@ -176,10 +179,11 @@ def test_gap_page_reads_weights_from_the_url_and_ranks_one_districts_wards(built
     assert [s.value for s in app.slider] == [2, 8, 4]
     table = app.dataframe[0].value
     assert len(table) == 23 and set(table.District) == {"Thanet"}
-    expected = gap.from_database(gap.Weights(2, 8, 4)).in_district("E07000114")
+    expected = gap_view.from_database(gap.Weights(2, 8, 4)).in_district("E07000114")
     assert table.Ward.tolist() == expected.ward_name.tolist()
     assert dict(app.query_params) == {"district": "E07000114", "preset": "custom", "w_broadband": "2",
-                                      "w_transport": "8", "w_services": "4"}
+                                      "w_transport": "8", "w_services": "4",
+                                      "release": releases.release_of(built_database)}  # the release shown
 
 
 def test_choosing_a_preset_moves_the_sliders_and_the_url(built_database):
@@ -199,10 +203,12 @@ def test_gap_page_refuses_zero_weights_with_a_clear_message(built_database):
 
 
 def test_gap_download_carries_the_method_weights_seed_and_every_ward(built_database):
-    result = explore.gap_result(gap.Weights(5, 5, 5), 99)
-    text = explore.gap_download(result, None).decode()
+    result = gap_view.gap_result(gap.Weights(5, 5, 5), 99)
+    text = gap_view.gap_download(result, None).decode()
     header = [line for line in text.splitlines() if line.startswith("#")]
-    assert "not for setting targets" in header[0] and "5/5/5" in header[1] and "seed 99" in header[1]
+    method = next(line for line in header if "5/5/5" in line)
+    assert "not for setting targets" in header[0] and "seed 99" in method
+    assert any(line.startswith("# Data release ") for line in header)  # the release it can be reopened with
     body = pd.read_csv(pd.io.common.StringIO(text), comment="#")
     assert len(body) == 255 and {"gap_index", "rank_band_p05", "rank_band_p95", "need_score",
                                  "digital_connectivity_score", "income_score"} <= set(body.columns)
@@ -213,22 +219,22 @@ def test_gap_index_is_a_layer_on_the_other_pages(built_database):
     app.query_params["layer"] = "gap_index"
     app.run()
     assert not app.exception and not app.warning
-    table = app.table[0].value
-    assert len(table) == 255 and table.iloc[0]["Ward"] == gap.from_database(gap.Weights(5, 5, 5)).wards.ward_name.iloc[0]
+    table = map_tables(app)[0]
+    assert len(table) == 255 and table.iloc[0]["Ward"] == gap_view.from_database(gap.Weights(5, 5, 5)).wards.ward_name.iloc[0]
 
 
 def test_ofcom_coverage_is_shown_as_context_beside_the_broadband_gap(built_database, sql):
     gigabit = sql("select gigabit_pct_2021 from districts where district_code = 'E07000114'").gigabit_pct_2021[0]
-    sentence = explore.gap_broadband_context("E07000114")
+    sentence = gap_view.gap_broadband_context("E07000114")
     assert f"gigabit-capable broadband available: {gigabit:.1f}%" in sentence and "Ofcom May 2021" in sentence
-    assert "across the 12 districts" in explore.gap_broadband_context(None)
+    assert "across the 12 districts" in gap_view.gap_broadband_context(None)
 
 
 def test_gap_results_are_cached_per_database_file_and_forgotten_with_the_caches(built_database):
-    first = explore.gap_result(gap.Weights(4, 4, 9), 3)
-    assert explore.gap_result(gap.Weights(4, 4, 9), 3) is first
-    assert explore.gap_result(gap.Weights(4, 4, 9), 4) is not first
+    first = gap_view.gap_result(gap.Weights(4, 4, 9), 3)
+    assert gap_view.gap_result(gap.Weights(4, 4, 9), 3) is first
+    assert gap_view.gap_result(gap.Weights(4, 4, 9), 4) is not first
     db.clear_caches()
-    again = explore.gap_result(gap.Weights(4, 4, 9), 3)
+    again = gap_view.gap_result(gap.Weights(4, 4, 9), 3)
     assert again is not first
     pd.testing.assert_frame_equal(again.wards, first.wards)

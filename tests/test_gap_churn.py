@@ -1,16 +1,28 @@
-"""/gap is not a CPU lever (issue 13, finding 5): twelve sessions churning seeds cost another visitor's
-district page no more than the same twelve sessions viewing /gap at one seed, within 1.5x (medians, both
-measured in this run, interleaved), and the figures against the page alone are printed.
+"""/gap is not a CPU lever (issue 13, finding 5): twelve sessions pulling it as hard as a URL now allows cost
+another visitor's district page no more than the same twelve sessions viewing one /gap view, within 1.5x.
 
-Why not against the page alone: on 2 shared cores, twelve sessions rendering any page (about 0.7 s of
-server time each) slow every other page several times over, seeds or not; what the seed lever added on
-top was the rank-stability run each new seed cost, and that is what this measures.
+What a URL can ask for: weights 0-10 each and a seed that is the default or 1-20 (any other falls back to the
+default, with a warning), so 21 x 1,331 results at most; each new one costs one rank-stability run (0.15 s of
+CPU), computed one at a time in a pool of its own (geo.explorer.db.GAP_POOL), so however many sessions
+churn, at most one thread does gap work and query results are never evicted. Before: any of 2^32 seeds, each
+run in the session's own thread, in the cache every query shares.
 
-Before: any of 2^32 seeds was accepted and each new one cost a full rank-stability run (about 0.5 s of
-CPU) in the cache every query shares. Now a URL may pin only the default seed or one of a short list
-(others fall back to the default, with a warning), gap results have their own bounded cache, and they
-are computed one at a time. The churners pace themselves (a new seed every few seconds each, twelve at
-once) and the run is bounded in time; all traffic is to a server on 127.0.0.1 started here.
+The measure: the district page's server time (Streamlit's websocket protocol: connect -> run finished),
+median of SAMPLES per condition, with twelve sessions on /gap meanwhile in two conditions, interleaved in
+ROUNDS rounds (order rotated each round) so the machine's own load hits each alike:
+  one view        - every /gap request the same URL (after the first, a cache hit): the baseline;
+  new results     - every request a combination not asked for before (random allowed seed and weights):
+                    the most a client can now make the server compute.
+The old lever, random seeds from 0..2^32-1, now falls back to the default (tests/test_gap.py), which is the
+one-view case. Asking for new results is no worse than the one view: they wait their turn for the one
+computing thread, so the churners slow themselves down (2 cores at load 55-80: district page 0.60x and 0.71x
+of the one view in two runs; 31 and 34 /gap runs against 84 and 79). At that load a condition identical by
+design to the one view (random seeds) measured 0.91x and 1.72x: medians of a few samples move that much. Twelve sessions rendering /gap at all (about 0.7 s of server time each) slow every other page on 2 shared
+cores whatever they ask for, which is why the baseline is those same sessions, not the page alone (printed
+too, measured in the same rotation). Never skipped: a busy machine slows every condition alike. Bounded: churners pace themselves (a
+request every PACE_S each), up to ROUNDS rounds, none started after ROUND_BUDGET_S, the whole measure cut
+off at TIME_LIMIT_S; all traffic is to a server on
+127.0.0.1 started here.
 """
 from __future__ import annotations
 
@@ -21,12 +33,12 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from bench.protocol_load import page_script_run
 from geo.config import REPO_ROOT
+from geo.explorer.state import GAP_SEEDS
 
 sys.path.insert(0, str(REPO_ROOT / "tests" / "deploy"))
 from deployment import free_port, wait_healthy  # noqa: E402
@@ -35,20 +47,22 @@ from tests.event_loop import run_coroutine
 CHURNERS = 12
 PACE_S = 3.0
 SAMPLES = 3
-ROUNDS = 2
-TIME_LIMIT_S = 420
+ROUNDS = 3
+ROUND_BUDGET_S = 300  # no new round starts after this (at least one round always runs)
+TIME_LIMIT_S = 600  # the measure is cut off here
 DISTRICT = ("district", "district=E07000114")
+ONE_VIEW = "preset=transport_led"
 
 
 async def _district_times(url: str, n: int) -> list[float]:
     return [(await page_script_run(url, *DISTRICT))[0] for _ in range(n)]
 
 
-async def _churner(url: str, stop: asyncio.Event, seed, errors: list[str]) -> int:
+async def _churner(url: str, stop: asyncio.Event, query, errors: list[str]) -> int:
     runs = 0
     while not stop.is_set():
         try:
-            await page_script_run(url, "gap", f"seed={seed()}")
+            await page_script_run(url, "gap", query())
         except Exception as error:  # noqa: BLE001 - counted, and the test fails on any
             errors.append(f"{type(error).__name__}: {error}")
         runs += 1
@@ -59,30 +73,47 @@ async def _churner(url: str, stop: asyncio.Event, seed, errors: list[str]) -> in
     return runs
 
 
+def _new_results():
+    """Queries for never-repeated allowed (weights, seed) combinations, shared by all churners."""
+    combinations = [(b, t, s, seed) for b in range(1, 11) for t in range(1, 11) for s in range(1, 11)
+                    for seed in GAP_SEEDS]
+    random.Random(13).shuffle(combinations)
+    pending = iter(combinations)
+
+    def query(_rng) -> str:
+        b, t, s, seed = next(pending)
+        return f"preset=custom&w_broadband={b}&w_transport={t}&w_services={s}&seed={seed}"
+    return query
+
+
 async def _measure(url: str) -> dict:
+    await page_script_run(url, "gap", ONE_VIEW)
     await _district_times(url, 2)  # warm
-    figures = {"alone": await _district_times(url, SAMPLES), "one seed": [], "churning seeds": [],
-               "churn_runs": 0, "errors": []}
+    conditions = {"alone": None, "one view": lambda rng: ONE_VIEW, "new results": _new_results()}
+    figures = {**{c: [] for c in conditions}, "churn_runs": {}, "errors": []}
     rngs = [random.Random(n) for n in range(CHURNERS)]
-    seeds = {"one seed": lambda rng: 2026, "churning seeds": lambda rng: rng.randint(0, 2**32 - 1)}
-    for _ in range(ROUNDS):  # interleaved, so a change in the machine's load hits both alike
-        for condition, seed in seeds.items():
+    names = list(conditions)
+    started = time.monotonic()
+    for round_number in range(ROUNDS):
+        if round_number and time.monotonic() - started > ROUND_BUDGET_S:  # a slow machine: fewer rounds, not a failure
+            break
+        for condition in names[round_number % len(names):] + names[:round_number % len(names)]:
+            query = conditions[condition]
+            if query is None:  # the page alone, interleaved with the others (printed, not the gate)
+                figures[condition] += await _district_times(url, SAMPLES)
+                continue
             stop = asyncio.Event()
-            churners = [asyncio.create_task(_churner(url, stop, lambda r=rng: seed(r), figures["errors"]))
+            churners = [asyncio.create_task(_churner(url, stop, lambda r=rng, q=query: q(r), figures["errors"]))
                         for rng in rngs]
             await asyncio.sleep(PACE_S)  # the churn under way
             figures[condition] += await _district_times(url, SAMPLES)
             stop.set()
-            figures["churn_runs"] += sum(await asyncio.gather(*churners))
+            figures["churn_runs"][condition] = figures["churn_runs"].get(condition, 0) + sum(await asyncio.gather(*churners))
     return figures
 
 
-OVERLOADED = os.getloadavg()[0] / (os.cpu_count() or 1) > 6
-
-
-@pytest.mark.skipif(OVERLOADED, reason="machine already overloaded by other work (load per core > 6): a timing ratio "
-                                       "would measure that, not the app")
-def test_seed_churn_from_twelve_sessions_leaves_the_district_page_within_1_5x(built_database, tmp_path):
+@pytest.mark.timeout(TIME_LIMIT_S + 480)  # the measure, plus the session's database build and a server start
+def test_gap_churn_from_twelve_sessions_leaves_the_district_page_within_1_5x(built_database, tmp_path):
     port = free_port()
     log_path = tmp_path / "streamlit.log"
     with open(log_path, "w", encoding="utf-8") as log:
@@ -98,11 +129,12 @@ def test_seed_churn_from_twelve_sessions_leaves_the_district_page_within_1_5x(bu
     finally:
         server.terminate()
         server.wait(timeout=30)
-    alone, one_seed, churning = (statistics.median(figures[k]) for k in ("alone", "one seed", "churning seeds"))
-    print(f"/district alone: median {alone:.2f} s; with {CHURNERS} sessions on /gap at one seed: {one_seed:.2f} s "
-          f"({one_seed / alone:.2f}x alone); churning seeds: {churning:.2f} s ({churning / alone:.2f}x alone, "
-          f"{churning / one_seed:.2f}x one seed); {figures['churn_runs']} /gap runs; "
-          f"{time.monotonic() - started:.0f} s; load average {os.getloadavg()[0]:.1f}; {figures}")
+    load = os.getloadavg()
+    median = {c: statistics.median(figures[c]) for c in ("alone", "one view", "new results")}
+    print(f"/district server time, median of {len(figures['alone'])} per condition, interleaved rounds: "
+          + "; ".join(f"{c} {v:.2f} s ({v / median['one view']:.2f}x one view)" for c, v in median.items())
+          + f"; /gap runs per condition {figures['churn_runs']}; {time.monotonic() - started:.0f} s; "
+            f"load average {load[0]:.1f} {load[1]:.1f} on {os.cpu_count()} cores; samples {figures}")
     assert figures["errors"] == [], figures["errors"][:3]
-    assert figures["churn_runs"] >= 2 * CHURNERS
-    assert churning / one_seed <= 1.5, figures
+    assert min(figures["churn_runs"].values()) >= 2 * CHURNERS  # every condition really churned
+    assert median["new results"] / median["one view"] <= 1.5, median

@@ -8,6 +8,7 @@ from another host if anything slipped through.
 """
 from __future__ import annotations
 
+import html
 import io
 import re
 import shutil
@@ -18,10 +19,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import db, explore, text
-from geo.build import build
+from geo import gap
+from geo.explorer import db, downloads, gap_view, text
+from geo.publish import build
 from geo.config import REPO_ROOT, spatial_extension_path
-from geo.validate import DataError
+from geo.pipeline.validate import DataError
 
 # Loopback addresses only: if escaping failed, the browser would ask 127.0.0.9, never another machine.
 HOSTILE_WARD = "![m](http://127.0.0.9:9/x.png)"
@@ -64,6 +66,11 @@ def _markdown_bodies(app: AppTest) -> list[str]:
     return bodies
 
 
+def _html_bodies(app: AppTest) -> list[str]:
+    """What st.html elements carry (the maps' tables among them): HTML, so names must arrive HTML-escaped."""
+    return [e.value for e in app.html]
+
+
 @pytest.mark.parametrize("page, params", [
     ("compare", {"ward": ",".join(WARDS)}),
     ("district", {"district": "from-ward"}),
@@ -82,8 +89,10 @@ def test_hostile_names_reach_markdown_only_escaped(hostile_database, page, param
     raw = [b for b in bodies if any(h in b for h in (HOSTILE_WARD, HOSTILE_WARD_2))
            or UNESCAPED_MARKUP.search(b)]
     assert raw == [], raw[:3]  # never unescaped where Markdown is rendered
-    escaped = [text.markdown_literal(h) for h in (HOSTILE_WARD, HOSTILE_WARD_2, HOSTILE_DISTRICT)]
-    assert any(e in b for e in escaped for b in bodies), f"no hostile name shown at all on /{page}"
+    html_bodies = _html_bodies(app)
+    assert not [b for b in html_bodies if "<img" in b or HOSTILE_WARD_2 in b]  # never a live tag in st.html
+    shown = [html.escape(h) for h in (HOSTILE_WARD, HOSTILE_WARD_2, HOSTILE_DISTRICT)]  # the map's table: HTML
+    assert any(e in b for e in shown for b in html_bodies), f"no hostile name in /{page}'s map table"
 
 
 def test_markdown_literal_escapes_every_markdown_and_html_mark():
@@ -92,21 +101,18 @@ def test_markdown_literal_escapes_every_markdown_and_html_mark():
 
 
 def test_csv_downloads_neutralise_formula_cells_and_keep_numbers_numeric(hostile_database):
-    # Synthetic frame (made here, named so) with every formula lead and negative numbers, through the /data
-    # download function; then the gap download from the hostile database.
-    frame = pd.DataFrame({"area_name": [HOSTILE_DISTRICT, "@SUM(A1)", "+1", "-2", "\tx", "\rx", "Thanet"],
-                          "change": [-3.25, -1.0, 0.0, 2.5, None, 1.0, -0.5]})
-    body = explore.csv_download(frame).decode("utf-8")
-    back = pd.read_csv(io.StringIO(body), comment="#", keep_default_na=True)
+    # /data's CSV of every ward from the hostile database (its district's name is a formula), then the gap download.
+    table = downloads.planner_table("ward", None, "imd_score")
+    back = pd.read_csv(io.StringIO(table.csv().decode("utf-8")), keep_default_na=True)
+    assert (back.District == "'" + HOSTILE_DISTRICT).any()
     for column in back.columns:
         if not pd.api.types.is_numeric_dtype(back[column]):
             assert not back[column].dropna().astype(str).str.match(r"^[=+\-@\t\r]").any(), back[column]
-    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
-    assert numeric and all(pd.api.types.is_numeric_dtype(back[c]) for c in numeric)
-    assert (back[numeric].to_numpy() < 0).any()  # negative numbers stay numbers, unquoted
+    numeric = [c for c in table.frame.columns if pd.api.types.is_numeric_dtype(table.frame[c])]
+    assert len(numeric) > 10 and all(pd.api.types.is_numeric_dtype(back[c]) for c in numeric)
 
-    result = explore.gap_result(explore.gap.Weights(5, 5, 5), explore.gap.DEFAULT_SEED)
-    gap_csv = pd.read_csv(io.StringIO(explore.gap_download(result, None).decode("utf-8")), comment="#")
+    result = gap_view.gap_result(gap.Weights(5, 5, 5), gap.DEFAULT_SEED)
+    gap_csv = pd.read_csv(io.StringIO(gap_view.gap_download(result, None).decode("utf-8")), comment="#")
     assert (gap_csv.district_name == "'" + HOSTILE_DISTRICT).any()
     assert pd.api.types.is_numeric_dtype(gap_csv.gap_index)
 
@@ -116,6 +122,8 @@ def test_csv_safe_quotes_each_formula_lead_and_nothing_else():
     out = text.csv_safe(frame)
     assert list(out.name) == ["'=1+1", "'+1", "'-1", "'@A1", "'\tA", "'\rA", "A-1", "St. Mary's"]
     assert out.n.tolist() == list(range(8))
+    synthetic = pd.DataFrame({"change": [-3.25, -1.0, 2.5]})  # made here: negative numbers stay numbers
+    assert text.csv_safe(synthetic).change.tolist() == [-3.25, -1.0, 2.5]
 
 
 def test_the_build_refuses_a_mirror_with_a_hostile_name(mirror_with, tmp_path):

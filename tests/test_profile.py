@@ -2,6 +2,8 @@
 wards, and the /find and /ward pages in-process (AppTest) on the real database."""
 from __future__ import annotations
 
+import base64
+import html as html_module
 import re
 
 import numpy as np
@@ -9,8 +11,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import explore, gap, profile
-from geo.config import REPO_ROOT
+from geo import gap, releases
+from geo import catalogue
+from geo.explorer import gap_view, metadata, profile
+from tests.html_tables import map_tables, search_form
 
 MARGATE_CENTRAL = "E05005093"
 
@@ -22,7 +26,7 @@ def _database(built_database):
 
 @pytest.fixture(scope="module")
 def ward_values(built_database):
-    from geo import db
+    from geo.explorer import db
     cursor = db.connection(built_database).cursor()
     try:
         return cursor.execute("select indicator_id, area_code, value from indicator_values where level = 'ward'").df()
@@ -70,8 +74,7 @@ def test_district_and_kent_values_are_the_stored_ones(query):
 
 def test_spine_positions_run_from_the_worst_ward_to_the_best(ward_values):
     wide = ward_values.pivot(index="area_code", columns="indicator_id", values="value")
-    data, spec = profile.spine_chart(profile.ward_profile(MARGATE_CENTRAL))
-    data = data.set_index("indicator_id")
+    data = profile.spine_chart_data(profile.ward_profile(MARGATE_CENTRAL)).set_index("indicator_id")
     assert data.ward["imd_score"] == 0.0  # Kent's most deprived ward sits at the worst end
     assert data.ward_class["imd_score"] == profile.QUARTER_WORSE
     imd = wide.imd_score
@@ -84,7 +87,7 @@ def test_spine_positions_run_from_the_worst_ward_to_the_best(ward_values):
     positions = data[["ward", "district", "kent", "middle_from", "middle_to"]].stack().dropna()
     assert positions.between(0, 1).all()
     assert (data.middle_from <= data.middle_to).all()
-    assert set(data.ward_class) <= set(profile.SPINE_COLOURS) and len(spec["layer"]) == 5
+    assert set(data.ward_class) <= set(profile.SPINE_COLOURS)
 
 
 def test_spine_position_edge_cases():
@@ -132,47 +135,79 @@ def test_distances_skip_missing_values_on_synthetic_data():
 
 def test_gap_components_are_the_gap_pages_numbers():
     table = profile.gap_components(MARGATE_CENTRAL).set_index("Measure")
-    result = explore.gap_result(gap.Weights.of_preset("balanced"), gap.DEFAULT_SEED).wards.set_index("ward_code")
+    result = gap_view.gap_result(gap.Weights.of_preset("balanced"), gap.DEFAULT_SEED).wards.set_index("ward_code")
     score = table.columns[0]
     assert table[score]["Infrastructure gap index"] == f"{result[gap.INDEX_ID][MARGATE_CENTRAL]:.1f}"
     assert table[score]["Broadband gap"] == f"{result.broadband_gap[MARGATE_CENTRAL]:.1f}"
 
 
+def _image_svgs(html_text: str) -> list[tuple[str, str]]:
+    """(alt text, decoded SVG) of every data: URI image in the HTML."""
+    return [(html_module.unescape(alt), base64.b64decode(data).decode("utf-8")) for data, alt in
+            re.findall(r'<img [^>]*src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]*)"', html_text)]
+
+
 def test_locator_map_holds_every_ward_of_the_district_and_names_the_chosen_one():
-    svg = profile.ward_locator_svg(MARGATE_CENTRAL, "E07000114")
+    [(alt, svg)] = _image_svgs(profile.ward_locator_html(MARGATE_CENTRAL, "E07000114"))
     assert svg.count("<path") == 23 and svg.count('fill="#08306b"') == 1
-    assert ">Margate Central</text>" in svg and 'role="img"' in svg
+    assert ">Margate Central</text>" in svg
+    assert alt == "Map: Margate Central ward (dark) within Thanet district's 23 wards"
+
+
+def test_spine_chart_draws_each_indicator_as_an_image_that_names_its_values():
+    ward = profile.ward_profile(MARGATE_CENTRAL)
+    data = profile.spine_chart_data(ward).set_index("indicator_id")
+    images = _image_svgs(profile.spine_chart_html(ward))
+    assert len(images) == len(data) == len(ward.indicators)
+    by_label = {alt.split(":")[0]: (alt, svg) for alt, svg in images}
+    alt, svg = by_label[data.indicator["imd_score"]]
+    assert f"Margate Central {data.ward_text['imd_score']}, 1st of 255 (1 = worst)" in alt
+    assert f"Thanet {data.district_text['imd_score']}" in alt and f"Kent {data.kent_text['imd_score']}" in alt
+    assert '<circle cx="2.00%"' in svg and f'fill="{profile.SPINE_COLOURS[profile.QUARTER_WORSE]}"' in svg  # worst end
+    assert "<polygon" in svg and "<line" in svg  # district diamond, Kent tick
+    alt, svg = by_label[data.indicator["population"]]
+    assert "<polygon" not in svg and "<line" not in svg and "Thanet" not in alt  # totals are off the ward scale
 
 
 # --- the pages, in-process -----------------------------------------------------------------------------------
 
-def run_page(page: str, **params) -> AppTest:
-    app = AppTest.from_file(str(REPO_ROOT / "pages" / f"{page}.py"), default_timeout=180)
-    for key, value in params.items():
-        app.query_params[key] = value
-    return app.run()
+
+def _html(app: AppTest) -> str:
+    """The page's st.html and Markdown text (links and tables are st.html: no Markdown renderer to download)."""
+    return " ".join([h.value for h in app.get("html")] + [m.value for m in app.markdown])
+
+
+def _without_release(href: str) -> str:
+    """A link the app built, without the data release it pins (checked to be a release id)."""
+    href = html_module.unescape(href)
+    match = re.search(r"[?&]release=([^&]*)", href)
+    if match is None:
+        return href
+    assert releases.is_release_id(match.group(1))
+    rest = href[:match.start()] + href[match.end():]
+    return rest if "?" in rest or "&" not in rest else rest.replace("&", "?", 1)
 
 
 def _links(app: AppTest) -> list[tuple[str, str]]:
-    html = " ".join(m.value for m in app.markdown)
-    return re.findall(r'<a href="([^"]+)" target="_self">([^<]+)</a>', html)
+    html = _html(app)
+    return [(_without_release(h), t) for h, t in re.findall(r'<a href="([^"]+)" target="_self">([^<]+)</a>', html)]
 
 
-def test_find_tenterden_links_to_the_tenterden_ward_in_ashford():
+def test_find_tenterden_links_to_the_tenterden_ward_in_ashford(run_page):
     app = run_page("find", q="Tenterden")
     assert not app.exception
     first_href, first_text = _links(app)[0]
     assert (first_href, first_text) == ("ward?ward=E05011771", "Tenterden")
-    assert "Place in Ashford, in Tenterden North ward" in " ".join(m.value for m in app.markdown)
+    assert "Place in Ashford, in Tenterden North ward" in _html(app)
 
 
-def test_find_minster_lists_both_with_their_districts():
+def test_find_minster_lists_both_with_their_districts(run_page):
     app = run_page("find", q="Minster")
-    body = " ".join(m.value for m in app.markdown)
+    body = _html(app)
     assert "Minster</a> \u2014 Place in Swale" in body and "Minster</a> \u2014 Place in Thanet" in body
 
 
-def test_find_a_postcode_reaches_margate_central_and_bad_postcodes_get_messages():
+def test_find_a_postcode_reaches_margate_central_and_bad_postcodes_get_messages(run_page):
     app = run_page("find", q="ct91ae")
     assert app.success[0].value.startswith("CT9 1AE is in Margate Central ward, Thanet")
     assert _links(app) == [("ward?ward=E05005093", "CT9 1AE")]
@@ -182,25 +217,27 @@ def test_find_a_postcode_reaches_margate_central_and_bad_postcodes_get_messages(
     assert not junk.exception and junk.warning and not _links(junk)
 
 
-def test_find_searching_again_sets_the_url():
+def test_find_searching_again_sets_the_url(run_page, built_database):
     app = run_page("find", q="Tenterden")
-    app.text_input[0].input("Sandwich")
-    app.button[0].click().run()
-    assert app.query_params["q"] == "Sandwich"
-    assert [t for _, t in _links(app)][:2] == ["Sandwich", "Sandwich"]  # the place, then the ward of that name
+    form = search_form(app)  # a plain GET form: submitting it opens find?q=<text>&release=<the release shown>
+    assert (form["action"], form["method"], form["label"]) == ("find", "get", "Find a postcode, place, ward or district")
+    assert form["fields"] == {"q": "Tenterden", "release": releases.release_of(built_database)}  # the release shown
+    again = run_page("find", **{name: "Sandwich" if name == "q" else value for name, value in form["fields"].items()})
+    assert [t for _, t in _links(again)][:2] == ["Sandwich", "Sandwich"]  # the place, then the ward of that name
+    assert search_form(again)["fields"]["q"] == "Sandwich"
 
 
-def test_ward_page_shows_values_ten_similar_wards_and_links():
+def test_ward_page_shows_values_ten_similar_wards_and_links(run_page):
     app = run_page("ward", ward=MARGATE_CENTRAL)
     assert not app.exception
     assert app.title[0].value == "Margate Central ward, Thanet"
-    values = app.table[0].value
+    values = map_tables(app)[0]  # the page's tables are HTML (one element each: no table component to load)
     assert len(values) == 30
-    imd = values.loc["Index of Multiple Deprivation score (score)"]
+    imd = values.loc["Index of Multiple Deprivation score"]
     stored = profile.ward_profile(MARGATE_CENTRAL).indicators.set_index("indicator_id").loc["imd_score"]
-    row = explore.indicator("imd_score")
+    row = metadata.indicator("imd_score")
     assert (imd["Margate Central"], imd["Thanet"], imd["Kent rank"]) == (
-        explore.format_value(stored.ward_value, row), explore.format_value(stored.district_value, row),
+        catalogue.format_value(stored.ward_value, row), catalogue.format_value(stored.district_value, row),
         "1st of 255 (1 = worst)")
     assert imd["Margate Central"].startswith("61.3")
     links = _links(app)
@@ -213,7 +250,7 @@ def test_ward_page_shows_values_ten_similar_wards_and_links():
     assert "Open Government Licence" in " ".join(c.value for c in app.caption)
 
 
-def test_ward_page_without_a_ward_offers_a_choice_and_a_bad_code_warns():
+def test_ward_page_without_a_ward_offers_a_choice_and_a_bad_code_warns(run_page):
     app = run_page("ward")
     assert app.title[0].value == "Ward profile" and app.selectbox[0].label == "Ward"
     bad = run_page("ward", ward="E05999999")

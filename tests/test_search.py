@@ -1,12 +1,11 @@
 """The gazetteer (`places`, built from NaPTAN localities) and the one search behind /find, on the real data."""
 from __future__ import annotations
 
-import csv
 
 import pandas as pd
 import pytest
 
-from geo import search
+from geo.explorer import search, state as url_state
 from geo.config import data_dir
 
 
@@ -167,6 +166,7 @@ def test_name_index_order_on_synthetic_names():
     assert search.match_names("", index) == []
 
 
-def test_find_urls_keep_the_text():
-    assert search.find_url(" CT9 1AE ") == "find?q=CT9%201AE"
-    assert search.find_url("St Margaret's & Cliffe") == "find?q=St%20Margaret%27s%20%26%20Cliffe"
+def test_find_links_keep_the_text():
+    assert url_state.page_link("find", {"q": search.clean_query(" CT9 1AE ")}) == "find?q=CT9%201AE"
+    assert url_state.page_link("find", {"q": search.clean_query("St Margaret's & Cliffe")}) == \
+        "find?q=St%20Margaret%27s%20%26%20Cliffe"

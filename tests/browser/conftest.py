@@ -269,3 +269,38 @@ def _screenshot(page, name: str, full_page: bool = True) -> Path:
 def screenshot():
     """``screenshot(page, name)``: save test-artifacts/screenshots/<name>.png and return its path."""
     return _screenshot
+
+
+# --- Opening a page ----------------------------------------------------------------------------
+
+def settle(page, timeout: float = 90_000) -> None:
+    """Wait until Streamlit's running indicator is gone: the script run (and any rerun it asked for) is over."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+
+
+def _screenshot_name(path: str) -> str:
+    """A screenshot name from a path: "/district?district=E07000105" -> "district_district-E07000105"."""
+    name = path.strip("/?").replace("&", "_").replace("=", "-").replace(",", "-").replace("?", "_") or "kent"
+    return name[:80]
+
+
+@pytest.fixture()
+def open_page(request, built_database, streamlit_server, browser_page, third_party_requests, axe_audit):
+    """``open_page(path, name=None)``: open a path on the module's server and return the page. After the test body:
+    a full-height screenshot named after the first page opened (``name``, else made from its path, after the
+    module's ``SCREENSHOT_PREFIX``), no request beyond localhost, no serious or critical axe finding."""
+    opened = []
+
+    def go(path: str, name: str | None = None):
+        browser_page.goto(f"{streamlit_server.url}{path}")
+        opened.append(name or _screenshot_name(path))
+        return browser_page
+
+    yield go
+    settle(browser_page)
+    width = browser_page.viewport_size["width"]
+    browser_page.set_viewport_size({"width": width, "height": 3000})  # Streamlit scrolls inside: a tall window shows all
+    browser_page.wait_for_timeout(500)
+    _screenshot(browser_page, getattr(request.module, "SCREENSHOT_PREFIX", "") + opened[0])
+    assert third_party_requests(browser_page) == []
+    assert axe_audit(browser_page) == []

@@ -4,15 +4,18 @@ localhost, JavaScript off, postcode search, narrow and zoomed screens, print, a 
 third-party cookies blocked, and the About page's embed code (follows every choice; its frame draws)."""
 from __future__ import annotations
 
-import http.server
 import os
 import re
-import threading
+import sys
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from geo.catalogue import format_value
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy"))
+from deployment import host_pages  # noqa: E402
 
 THANET, KENT = "E07000114", "kent"
 ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
@@ -220,34 +223,11 @@ def test_print_keeps_map_legend_and_table_and_drops_the_controls(built_database,
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
 
 
-class _Host(http.server.BaseHTTPRequestHandler):
-    """A council page on another site (127.0.0.1 against the app's localhost), framing the embed."""
-
-    html = b""
-
-    def do_GET(self):  # noqa: N802
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.end_headers()
-        self.wfile.write(self.html)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture()
 def host_page():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Host)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-
-    def serve(body: str) -> str:
-        _Host.html = ('<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>A council page</title>'
-                      f'</head><body><h1>A council page</h1>{body}</body></html>').encode()
-        return f"http://127.0.0.1:{server.server_address[1]}/"
-
-    yield serve
-    server.shutdown()
-    server.server_close()
+    """``host_page(body)``: serve body in a council page on another site; its URL."""
+    with host_pages(1) as (host,):
+        yield host.serve
 
 
 def test_works_in_a_cross_site_frame_with_third_party_cookies_blocked(built_database, streamlit_server, host_page,

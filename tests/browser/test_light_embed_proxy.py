@@ -5,40 +5,29 @@ Streamlit replica, so the upstream is a port nobody listens on."""
 from __future__ import annotations
 
 import gzip
-import http.server
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
-from geo import embed
+from geo import releases
+from geo.explorer import embed
 from geo.config import embed_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "deploy"))
+sys.path.insert(0, str(ROOT / "tests" / "deploy"))
 import render_nginx  # noqa: E402 - deploy/ is not a package
+from deployment import host_pages  # noqa: E402
 
 PAGE = "/embed/E07000114/imd_score"
-
-
-class _Host(http.server.BaseHTTPRequestHandler):
-    html = b""
-
-    def do_GET(self):  # noqa: N802
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.end_headers()
-        self.wfile.write(self.html)
-
-    def log_message(self, *args):
-        pass
 
 
 def _get(url: str, headers: dict | None = None):
@@ -52,42 +41,34 @@ def _get(url: str, headers: dict | None = None):
 
 @pytest.fixture(scope="module")
 def proxy(built_database, tmp_path_factory, free_port):
-    hosts = []
-    for _ in range(2):  # an allowed and a refused framing origin
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Host)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        hosts.append(server)
-    allowed, refused = (f"http://localhost:{s.server_address[1]}" for s in hosts)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    _Host.html = (f'<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>Council</title></head><body>'
-                  f'<iframe src="{url}{PAGE}" title="Map" width="900" height="900"></iframe></body></html>').encode()
-    run_dir = tmp_path_factory.mktemp("embed-proxy")
-    log = open(run_dir / "run_proxy.log", "w", encoding="utf-8")
-    nginx = subprocess.Popen(["bash", "deploy/run_proxy.sh", "--upstream", f"127.0.0.1:{free_port()}",
-                              "--frame-ancestor", allowed], cwd=ROOT,
-                             env={**os.environ, "KLE_RUN_DIR": str(run_dir), "KLE_LISTEN": f"127.0.0.1:{port}"},
-                             stdout=log, stderr=subprocess.STDOUT)
-    try:
-        for _ in range(150):  # bounded: up to 30 s for nginx to answer
-            if nginx.poll() is not None:
-                pytest.fail(f"nginx exited: {(run_dir / 'run_proxy.log').read_text()}")
-            try:
-                if _get(url + PAGE)[0] == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.2)
-        else:
-            pytest.fail("nginx did not serve the embed page")
-        yield {"url": url, "allowed": allowed, "refused": refused}
-    finally:
-        nginx.terminate()
-        nginx.wait(timeout=15)
-        log.close()
-        for server in hosts:
-            server.shutdown()
-            server.server_close()
+    with host_pages(2) as (allowed, refused):  # an allowed and a refused framing origin
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        for host in (allowed, refused):
+            host.serve(f'<iframe src="{url}{PAGE}" title="Map" width="900" height="900"></iframe>', title="Council")
+        run_dir = tmp_path_factory.mktemp("embed-proxy")
+        log = open(run_dir / "run_proxy.log", "w", encoding="utf-8")
+        nginx = subprocess.Popen(["bash", "deploy/run_proxy.sh", "--upstream", f"127.0.0.1:{free_port()}",
+                                  "--frame-ancestor", allowed.origin], cwd=ROOT,
+                                 env={**os.environ, "KLE_RUN_DIR": str(run_dir), "KLE_LISTEN": f"127.0.0.1:{port}"},
+                                 stdout=log, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(150):  # bounded: up to 30 s for nginx to answer
+                if nginx.poll() is not None:
+                    pytest.fail(f"nginx exited: {(run_dir / 'run_proxy.log').read_text()}")
+                try:
+                    if _get(url + PAGE)[0] == 200:
+                        break
+                except OSError:
+                    pass
+                time.sleep(0.2)
+            else:
+                pytest.fail("nginx did not serve the embed page")
+            yield {"url": url, "allowed": allowed.origin, "refused": refused.origin}
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=15)
+            log.close()
 
 
 def test_embed_page_is_served_from_disk_gzipped_with_caching_and_a_strict_csp(proxy):
@@ -121,7 +102,10 @@ def test_embed_draws_through_the_proxy_and_only_allowed_origins_frame_it(proxy, 
     page.get_by_role("button", name="Find").click()
     expect(page.get_by_role("status")).to_contain_text("Margate Central")
     explorer = page.get_by_role("link", name="Open this view in the full explorer").evaluate("a => a.href")
-    assert explorer == proxy["url"] + "/district?district=E07000114"
+    target = urlsplit(explorer)
+    assert f"{target.scheme}://{target.netloc}{target.path}" == proxy["url"] + "/district"
+    linked = parse_qs(target.query)
+    assert linked.pop("district") == ["E07000114"] and releases.is_release_id(linked.pop("release")[0]) and not linked
     assert page.console_errors == []  # no CSP violation
     assert all(u.startswith(proxy["url"]) for u in page.requested_urls)
 

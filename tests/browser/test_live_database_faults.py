@@ -5,7 +5,9 @@
 2. A real `python -m geo build` replaces the database (temp file + os.replace) while 10 browser
    sessions open /district for 10 districts and keep navigating and switching layers: no Streamlit
    exception in any of them, every map drawn with the right number of areas, no traceback in the
-   server log, and afterwards the server reads the new file.
+   server log, and afterwards the server reads the new file. One session's link pins the data release in service
+   before the refresh: after the swap it still shows that release (from its kept file), with the notice naming the
+   new one, while the others show the new release.
 
 The server reads a private copy of the session's database (KENT_DB_PATH via STREAMLIT_ENV), so the
 swap touches no other test.
@@ -22,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo import catalogue
+from geo import catalogue, releases
 from geo.config import REPO_ROOT
 
 STREAMLIT_SCRIPT = "app.py"
@@ -47,9 +49,10 @@ def _digest(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def live_database(built_database, tmp_path_factory, request) -> Path:
-    """The file the module's server reads: a copy of the session's database, in a folder of its own."""
+    """The file the module's server reads: a copy of the session's database (and its releases), in a folder of its own."""
     path = tmp_path_factory.mktemp("live") / "kent.duckdb"
     shutil.copyfile(built_database, path)
+    shutil.copytree(releases.releases_dir(built_database), releases.releases_dir(path))
     request.module.STREAMLIT_ENV = {"KENT_DB_PATH": str(path)}
     return path
 
@@ -76,8 +79,11 @@ def _no_exception(page) -> None:
 
 
 def _build(data_dir: Path, database: Path) -> subprocess.Popen:
+    # Its embed pages go beside the database: static/embed holds the session build's pages, which
+    # tests/test_embed.py reads (and pins to that build's release).
     return subprocess.Popen([sys.executable, "-m", "geo", "build", "--data-dir", str(data_dir), "--database", str(database)],
-                            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "KENT_EMBED_DIR": str(database.parent / "embed")})
 
 
 def _server_log_tracebacks(server) -> list[str]:
@@ -160,6 +166,7 @@ def test_a_refresh_swapping_the_database_under_10_sessions_causes_no_error(
     for page in pages:
         page.set_default_timeout(MAP_TIMEOUT)
     old_inode = live_database.stat().st_ino
+    before = releases.release_of(live_database)  # session 0's link pins it: the latest until the swap
     rounds: list[dict] = []
     build = None
     try:
@@ -168,8 +175,9 @@ def test_a_refresh_swapping_the_database_under_10_sessions_causes_no_error(
             # start every session's step first (they run concurrently in the server), then wait for each
             for i, (page, district) in enumerate(zip(pages, districts)):
                 if r % 2 == 0:  # a new page load with another layer
-                    page.goto(f"{streamlit_server.url}/district?district={district}&layer={layers[(i + r) % len(layers)]}",
-                              wait_until="commit")
+                    pin = f"&release={before}" if i == 0 else ""
+                    page.goto(f"{streamlit_server.url}/district?district={district}&layer={layers[(i + r) % len(layers)]}"
+                              + pin, wait_until="commit")
                 else:  # a rerun in the same session: switch to LSOAs
                     page.get_by_text("Neighbourhoods (LSOAs)").click()
             for page, district in zip(pages, districts):
@@ -189,6 +197,14 @@ def test_a_refresh_swapping_the_database_under_10_sessions_causes_no_error(
             r += 1
         _, stderr = build.communicate(timeout=600)
         assert build.returncode == 0, stderr[-2000:]
+        after = releases.release_of(live_database)
+        assert releases.is_newer(after, before)
+        pinned, latest = pages[0], pages[1]  # both loaded after the swap (the last rounds)
+        pinned.get_by_text(f"Data release {before}: the sources and vintages in it").wait_for(state="attached")
+        pinned.get_by_text(f"A newer release, {after}, is in service").wait_for()
+        assert f"release={before}" in pinned.url
+        latest.get_by_text(f"Data release {after}: the sources and vintages in it").wait_for(state="attached")
+        assert latest.get_by_text("as pinned by its link").count() == 0
     finally:
         if build is not None and build.poll() is None:
             build.kill()

@@ -24,7 +24,7 @@ def test_synthetic_map_draws_offline(streamlit_server, browser_page, wait_for_ma
     legend = page.locator("table.kle-legend")
     assert legend.locator("caption").inner_text() == "Synthetic test indicator (% of residents)"
     legend_text = legend.inner_text()
-    for text in ("12.5 to 21.2", "21.2 to 30.0", "No data"):
+    for text in ("12.5 to 21.2", "21.3 to 30.0", "No data"):
         assert text in legend_text
 
     # Leaflet and the TopoJSON decoder came from the app itself, and nothing left localhost

@@ -5,37 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
+from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from playwright.sync_api import expect
+
+from geo import releases
+from tests.browser.conftest import settle
 
 STREAMLIT_SCRIPT = "app.py"
 
 
-def _rows(page, testid="stTable"):
-    return page.locator(f'[data-testid="{testid}"] tbody tr')
-
-
-def _settle(page):
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-
-
-@pytest.fixture()
-def open_page(built_database, streamlit_server, browser_page, third_party_requests, axe_audit, screenshot):
-    """Open a path, check privacy and accessibility after the test body ran."""
-    opened = []
-
-    def go(path: str):
-        browser_page.goto(f"{streamlit_server.url}{path}")
-        opened.append(path)
-        return browser_page
-
-    yield go
-    name = opened[0].strip("/?").replace("&", "_").replace("=", "-").replace(",", "-").replace("?", "_") or "kent"
-    screenshot(browser_page, name[:80])
-    assert third_party_requests(browser_page) == []
-    assert axe_audit(browser_page) == []
+def _rows(page):
+    """The rows of the map's table of values (one HTML table in a <details>, geo.explorer.text.html_table)."""
+    return page.locator("details.kle-table tbody tr")
 
 
 def test_kent_ward_map_draws_255_wards_and_the_table_matches_the_database(open_page, wait_for_map, sql):
@@ -92,7 +74,7 @@ def test_kent_embed_view_draws_districts(open_page, wait_for_map):
 def test_compare_page_shows_chosen_wards_on_the_ward_map(open_page, wait_for_map):
     page = open_page("/compare?ward=E05005093,E05005010")
     assert wait_for_map(page) == 255
-    _settle(page)
+    settle(page)
     assert page.get_by_text("Side by side").count() == 1
     assert page.get_by_text("Cowden and Hever (Sevenoaks)").count() >= 1
 
@@ -169,5 +151,6 @@ def test_change_embed_draws_the_map_and_links_to_the_full_explorer(open_page, wa
     assert wait_for_map(page, timeout=90_000) == 12
     link = page.get_by_role("link", name="Open the full Kent Locality Explorer (new tab)")
     link.wait_for(timeout=60_000)
-    assert link.get_attribute("href") == "?level=district"
+    linked = parse_qs(urlsplit(link.get_attribute("href")).query)
+    assert releases.is_release_id(linked.pop("release")[0]) and linked == {"level": ["district"]}  # the view, pinned
     assert page.locator('[data-testid="stException"]').count() == 0

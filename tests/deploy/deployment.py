@@ -6,10 +6,12 @@ by tests/deploy/origin_probe.py (which runs inside a network namespace the test 
 from __future__ import annotations
 
 import contextlib
+import http.server
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -115,6 +117,55 @@ def running(run_dir: Path, database: Path, replicas: int = 1, proxy_args: tuple[
         yield deployment
     finally:
         _stop(processes)
+
+
+class _HostPageHandler(http.server.BaseHTTPRequestHandler):
+    """Serves its server's `html` on every path (a council page that frames the app or an embed)."""
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        body = self.server.html
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@dataclass
+class HostPage:
+    """A page on another site: 127.0.0.1 on its own port, addressed as localhost (another origin than the app's)."""
+
+    server: http.server.ThreadingHTTPServer
+
+    @property
+    def origin(self) -> str:
+        return f"http://localhost:{self.server.server_address[1]}"
+
+    def serve(self, body: str, title: str = "A council page") -> str:
+        """Serve body inside a small English page; its URL (the same bytes on every path)."""
+        self.server.html = (f'<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>{title}</title>'
+                            f'</head><body><h1>{title}</h1>{body}</body></html>').encode()
+        return self.origin + "/"
+
+
+@contextlib.contextmanager
+def host_pages(count: int = 1):
+    """`count` HostPages (e.g. an origin the proxy allows to frame the app and one it refuses); stopped on exit."""
+    servers = []
+    try:
+        for _ in range(count):
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HostPageHandler)
+            server.html = b""
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            servers.append(server)
+        yield [HostPage(server) for server in servers]
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
 
 
 def rss_bytes(pid: int) -> int:

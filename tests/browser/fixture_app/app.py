@@ -1,4 +1,4 @@
-"""Fixture app for the browser tests: three SYNTHETIC squares (not real Kent data) mapped with geo.maps."""
+"""Fixture app for the browser tests: three SYNTHETIC squares (not real Kent data) mapped with geo.explorer.maps."""
 import sys
 from pathlib import Path
 
@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from geo import maps  # noqa: E402
+from geo.explorer import maps  # noqa: E402
 
 
 def square(x: float, y: float, size: float = 0.05) -> dict:
