@@ -72,12 +72,13 @@ def _raw(url: str, payload: bytes, timeout: float = 15) -> tuple[int, dict[str, 
     return status, headers
 
 
-def _upstreams(deployment, marker: str) -> list[str]:
-    """Upstream addresses of access-log lines whose request contains marker."""
+def _upstreams(deployment, marker: str, requests_sent: int) -> list[str]:
+    """Upstream addresses of access-log lines whose request contains marker, once all requests_sent are
+    logged (nginx writes a request's line after its response has gone, so the last may lag the client)."""
     deadline = time.monotonic() + 10
     while True:
         lines = [line for line in deployment.access_log.read_text().splitlines() if marker in line]
-        if lines or time.monotonic() > deadline:
+        if len(lines) >= requests_sent or time.monotonic() > deadline:
             return [re.search(r'upstream="([^"]*)"', line).group(1) for line in lines]
         time.sleep(0.2)
 
@@ -356,7 +357,7 @@ def test_one_address_without_a_cookie_is_spread_over_the_replicas(deployment):
         assert status == 200
         cookies.add(ROUTE_COOKIE.search(headers.get("Set-Cookie", "")).group(1))
     assert len(cookies) == 30  # a new random route for each browser without one
-    used = _upstreams(deployment, "spread=")
+    used = _upstreams(deployment, "spread=", 30)
     replicas = {url.removeprefix("http://") for url, _ in deployment.replicas}
     assert len(used) == 30 and set(used) == replicas, used
 
@@ -367,12 +368,14 @@ def test_a_route_cookie_keeps_a_browser_on_one_replica_and_a_forged_one_is_ignor
     for n in range(10):
         status, headers, _ = _request(f"{deployment.proxy_url}/?kept={n}", headers={"Cookie": f"kle_route={route}"})
         assert status == 200 and "Set-Cookie" not in headers
-    assert len(set(_upstreams(deployment, "kept="))) == 1
+    kept = _upstreams(deployment, "kept=", 10)
+    assert len(kept) == 10 and len(set(kept)) == 1, kept
     # A value nginx did not issue in its format is no route: spread by load, and a fresh cookie is issued.
     for n, forged in enumerate(["1", "../", "a" * 31, "A" * 32, "0" * 33] * 4):
         _, headers, _ = _request(f"{deployment.proxy_url}/?forged={n}", headers={"Cookie": f"kle_route={forged}"})
         assert ROUTE_COOKIE.search(headers.get("Set-Cookie", "")), forged
-    assert len(set(_upstreams(deployment, "forged="))) == 2
+    forged_upstreams = _upstreams(deployment, "forged=", 20)
+    assert len(forged_upstreams) == 20 and len(set(forged_upstreams)) == 2, forged_upstreams
 
 
 def test_the_replica_for_a_route_depends_on_a_secret_the_client_never_sees(deployment):
