@@ -5,6 +5,7 @@ import streamlit as st
 from geo import gap
 from geo.explorer import gap_charts, gap_view, state as url_state
 from geo.explorer.text import markdown_literal as literal
+from geo.explorer.worker import WorkerUnavailable
 from geo.explorer.release_view import in_this_release as in_release
 from pages import components
 
@@ -26,7 +27,15 @@ except gap.GapWeightsError as error:
     components.attribution_footer()
     st.stop()
 
-result = gap_view.gap_result(weights, view.seed)
+try:
+    result = gap_view.gap_result(weights, view.seed)
+except WorkerUnavailable as error:  # the worker was stuck or died twice: a fixed sentence, then what needs no result
+    st.error(str(error), icon=":material/hourglass_empty:")
+    st.caption(gap_view.gap_broadband_context(view.district))
+    if view.embed:
+        components.full_explorer_link(url_state.gap_params(view))
+    components.attribution_footer()
+    st.stop()
 shown = result.in_district(view.district)
 place = "Kent" if view.district is None else shown.district_name.iloc[0]
 for note in result.notes:

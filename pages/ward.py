@@ -8,6 +8,7 @@ import streamlit as st
 from geo import catalogue
 from geo.explorer import areas, boardpack, findings, layers, profile, state as url_state
 from geo.explorer.release_view import in_this_release as in_release
+from geo.explorer.worker import WorkerUnavailable
 from geo.explorer.text import html_table  # one HTML element per table: no table component to download (issue 12)
 from pages import components
 
@@ -86,8 +87,11 @@ with right:
     st.html(html_table(profile.lsoa_table(ward), f"Table of its {len(ward.lsoas)} neighbourhoods"))
 
 st.header("Infrastructure gap")
-st.html(html_table(profile.gap_components(ward_code).set_index("Measure"), "Table of the gap index's components"))
-st.caption("At the balanced weights (5/5/5). Change the weights on the Infrastructure gap page.")
+try:
+    st.html(html_table(profile.gap_components(ward_code).set_index("Measure"), "Table of the gap index's components"))
+    st.caption("At the balanced weights (5/5/5). Change the weights on the Infrastructure gap page.")
+except WorkerUnavailable as error:  # the gap worker was stuck or died twice: a fixed sentence; the rest of the page goes on
+    st.warning(str(error), icon=":material/hourglass_empty:")
 
 st.header(f"The {len(similar)} Kent wards most like {facts['ward_name']}")
 st.markdown(profile.SIMILARITY_METHOD)

@@ -22,6 +22,7 @@ from cachetools import LRUCache
 
 from geo.config import database_path
 from geo.sql import load_query
+from geo.explorer.worker import Worker
 
 
 class DatabaseMissing(RuntimeError):
@@ -269,14 +270,22 @@ def _read(shared: ReadOnlyDatabase, sql: str, parameters: dict) -> pd.DataFrame:
 
 class DerivedPool:
     """A cache of its own for CPU-heavy derived results, computed one at a time: churning through them
-    (new gap weights or seeds) can neither evict query results nor occupy more than one thread."""
+    (new gap weights or seeds) can neither evict query results nor occupy more than one thread. With a worker,
+    `call` runs the pure maths in that low-priority process (geo.explorer.worker), out of the server's CPU share."""
 
-    def __init__(self, max_entries: int, one_at_a_time: bool = True):
+    def __init__(self, max_entries: int, one_at_a_time: bool = True, worker: Worker | None = None):
         self.results: LRUCache = LRUCache(maxsize=max_entries)
         self.compute_lock = threading.Lock() if one_at_a_time else None
+        self.worker = worker
+
+    def call(self, function, *args):
+        """function(*args): in the pool's worker process if it has one (arguments and result pickled; may raise
+        WorkerUnavailable), else here."""
+        return self.worker.call(function, *args) if self.worker is not None else function(*args)
 
 
-GAP_POOL = DerivedPool(64)  # gap results: 4 presets x the allowed seeds fit, with room for custom weights
+# Gap results: 4 presets x the allowed seeds fit, with room for custom weights; the maths runs in a worker at nice 19.
+GAP_POOL = DerivedPool(64, worker=Worker(preload=("geo.gap",)))
 # What a page shows for a view (a layer, a district's overview), made once per database file instead of once per
 # session. Not one at a time: these are quick, and one may be made from another (an overview from layers).
 VIEW_POOL = DerivedPool(160, one_at_a_time=False)

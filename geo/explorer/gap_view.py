@@ -30,9 +30,18 @@ def from_database(weights: Weights, seed: int = DEFAULT_SEED, draws: int = DRAWS
     return compute(ward_inputs(), metadata.catalogue(), weights, seed, draws, metadata.gap_components())
 
 
+def gap_inputs() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(ward inputs, catalogue, components) as geo.gap.compute takes them, read once per database file."""
+    return db.derived("gap_inputs", lambda: (ward_inputs(), metadata.catalogue(), metadata.gap_components()))
+
+
 def gap_result(weights: gap.Weights, seed: int) -> gap.GapResult:
-    """The gap index for Kent's wards at these weights; cached per database file."""
-    return db.derived("gap_result", lambda: from_database(weights, seed), pool=db.GAP_POOL, weights=weights, seed=seed)
+    """The gap index for Kent's wards at these weights; cached per database file. The maths runs in the gap pool's
+    low-priority worker process (geo.explorer.worker), so it can raise WorkerUnavailable."""
+    def make() -> gap.GapResult:
+        ward_values, catalogue, components = gap_inputs()  # read here, in the server: the worker never sees the database
+        return db.GAP_POOL.call(compute, ward_values, catalogue, weights, seed, DRAWS, components)
+    return db.derived("gap_result", make, pool=db.GAP_POOL, weights=weights, seed=seed)
 
 
 def gap_layer(result: gap.GapResult, district_code: str | None, scheme: str = "quantiles") -> Layer:
