@@ -143,21 +143,23 @@ _ROW_COLUMNS = ["area_code", "area_name", "district_name", "value", "kent_rank",
 
 def _rows(layer: layers.Layer) -> list[dict]:
     """The layer's wards as plain dicts (without geometry), in the query's order (Kent rank)."""
-    return layer.values[_ROW_COLUMNS].to_dict(orient="records")
+    columns = [layer.values[name].tolist() for name in _ROW_COLUMNS]  # column-wise: 390 pages, so it is the hot path
+    return [dict(zip(_ROW_COLUMNS, values)) for values in zip(*columns)]
 
 
 def _missing_reason(row: dict, indicator: dict) -> str:
-    return layers.missing_reason(pd.Series(row), indicator, "ward")
+    return layers.missing_reason(row, indicator, "ward")
 
 
-def ward_names(layer: layers.Layer, kent_wards: int) -> dict:
+def ward_names(layer: layers.Layer, kent_wards: int, rows: list[dict] | None = None) -> dict:
     """Each ward's accessible name: "Margate Central: Index of Multiple Deprivation score 61.3, 1st of 255 wards
-    in Kent" (neutral layers rank by size: "12th largest"); on the Kent page the district follows the ward."""
+    in Kent" (neutral layers rank by size: "12th largest"); on the Kent page the district follows the ward.
+    `rows` are the layer's `_rows` if the caller has them already."""
     indicator = layer.indicator
     neutral = indicator["polarity"] == "neutral"
     ties = layer.values.kent_rank.value_counts().to_dict()
     names = {}
-    for row in _rows(layer):
+    for row in rows if rows is not None else _rows(layer):
         where = row["area_name"] if layer.district_code else f"{row['area_name']}, {row['district_name']}"
         if is_missing(row["value"]):
             reason = _missing_reason(row, indicator)
@@ -195,16 +197,27 @@ def _legend(layer: layers.Layer, colours: list, scope: str) -> str:
             f'{_e(url_state.CLASS_LABELS[layer.classification.scheme].lower())}, {scope}, as in the explorer.</p><ul aria-labelledby="legend-title">{"".join(rows)}</ul></div>')
 
 
-def page_html(area: str, area_name: str, layer: layers.Layer, drawing: AreaDrawing, embed_layers: pd.DataFrame,
+def layer_menu(embed_layers: pd.DataFrame | list) -> list:
+    """The "Another layer" menu: [(theme, [(indicator_id, label), ...]), ...] in the query's order (a list made
+    once is passed through as it is: every page has the same menu)."""
+    if isinstance(embed_layers, list):
+        return embed_layers
+    return [(theme, list(zip(group.indicator_id.tolist(), group.label.tolist())))
+            for theme, group in embed_layers.groupby("theme", sort=False)]
+
+
+def page_html(area: str, area_name: str, layer: layers.Layer, drawing: AreaDrawing, embed_layers: pd.DataFrame | list,
               areas: dict, attributions: list, outward_codes: list, kent_wards: int, built_on: str,
               release_id: str | None = None) -> str:
     """One self-contained light embed page (HTML with inline SVG; CSS and JS are the shared files beside it);
-    its figures are data release `release_id`, which its link to the full explorer pins."""
+    its figures are data release `release_id`, which its link to the full explorer pins. `embed_layers`: the
+    embed_layers query's rows, or their layer_menu."""
     indicator = layer.indicator
     layer_id, label = indicator["indicator_id"], indicator["label"]
     colours = maps.class_colours(indicator, layer.classification)
     class_of = dict(zip(layer.values.area_code, layer.classification.classes))
-    names = ward_names(layer, kent_wards)
+    rows = _rows(layer)
+    names = ward_names(layer, kent_wards, rows)
     neutral = indicator["polarity"] == "neutral"
     n = len(layer.values)
     is_kent = area == KENT_AREA
@@ -231,7 +244,7 @@ def page_html(area: str, area_name: str, layer: layers.Layer, drawing: AreaDrawi
             + f'<th scope="col">{_e(catalogue.heading(indicator))}</th>'
             + f'<th scope="col">Kent rank (1 = {"largest" if neutral else "worst"})</th>')
     body = []
-    for row in _rows(layer):
+    for row in rows:
         value = format_value(row["value"], indicator)
         if is_missing(row["value"]):
             value = f'{NO_DATA}: {_e(_missing_reason(row, indicator))}'
@@ -242,10 +255,10 @@ def page_html(area: str, area_name: str, layer: layers.Layer, drawing: AreaDrawi
     caption = (f"{catalogue.heading(indicator)} by ward, {area_name}: {n} wards, ranked in Kent. {indicator['vintage']}.")
 
     theme_groups = []
-    for theme, group in embed_layers.groupby("theme", sort=False):
-        links = "".join(f'<li><a href="{r.indicator_id}.html"'
-                        + (' aria-current="page"' if r.indicator_id == layer_id else "")
-                        + f">{_e(r.label)}</a></li>" for r in group.itertuples())
+    for theme, group in layer_menu(embed_layers):
+        links = "".join(f'<li><a href="{indicator_id}.html"'
+                        + (' aria-current="page"' if indicator_id == layer_id else "")
+                        + f">{_e(name)}</a></li>" for indicator_id, name in group)
         theme_groups.append(f"<li>{_e(catalogue.THEME_LABELS[theme])}<ul>{links}</ul></li>")
     area_links = "".join(f'<li><a href="../{code}/{layer_id}.html"' + (' aria-current="page"' if code == area else "")
                          + f">{_e(name)}</a></li>" for code, name in areas.items())
@@ -331,6 +344,7 @@ def generate(database: Path, folder: Path) -> EmbedReport:
     release = release_view.release_record(database)
     page_bytes = {}
     drawings = {}
+    menu = layer_menu(embed_layers)
     for area in AREAS:
         (folder / area).mkdir()
     for layer_id in embed_layers.indicator_id:
@@ -341,7 +355,7 @@ def generate(database: Path, folder: Path) -> EmbedReport:
             layer = kent if area == KENT_AREA else layers.within_district(kent, area, "quantiles")
             if area not in drawings:
                 drawings[area] = draw_area(layer.values, ward_shapes)
-            text = page_html(area, areas[area], layer, drawings[area], embed_layers, areas, attributions, sorted(postcodes),
+            text = page_html(area, areas[area], layer, drawings[area], menu, areas, attributions, sorted(postcodes),
                              kent_wards, built_on, release["release_id"] if release else None)
             data = text.encode("utf-8")
             (folder / area / f"{layer_id}.html").write_bytes(data)
