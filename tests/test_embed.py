@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -234,22 +235,37 @@ def _snapshot(folder: Path) -> dict:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_publish_swaps_the_served_folder_in_one_step(built_database, tmp_path):
-    served = tmp_path / "static" / "embed"
+@pytest.fixture(scope="module")
+def published(built_database, tmp_path_factory):
+    """One embed.publish of the session's database into a fresh served path (static/embed in a scratch folder)
+    and its report; the tests that serve something else work on a copy (`served_copy`)."""
+    served = tmp_path_factory.mktemp("published") / "static" / "embed"
     served.parent.mkdir()
-    first = embed.publish(built_database, served)
+    return served, embed.publish(built_database, served)
+
+
+def served_copy(published, folder: Path) -> Path:
+    """A copy of the published static/ (the served symlink, relative, and its versions folder) in folder."""
+    served, _ = published
+    shutil.copytree(served.parent, folder / "static", symlinks=True)
+    return folder / "static" / served.name
+
+
+def test_publish_swaps_the_served_folder_in_one_step(built_database, published, tmp_path):
+    served, first = published
     assert served.is_symlink() and served.resolve() == first.folder.resolve()
     assert not Path(os.readlink(served)).is_absolute()  # relative: the checkout can move
+    served = served_copy(published, tmp_path)  # the first publish's result, moved: the relative link still holds
+    first_folder = served.resolve()
+    assert first_folder.name == first.folder.name and first_folder.is_relative_to(tmp_path)
     second = embed.publish(built_database, served)
     assert served.resolve() == second.folder.resolve()
-    assert first.folder.is_dir()  # the previous version stays for readers still loading it
-    assert sorted(p.name for p in embed.versions_dir(served).iterdir()) == sorted([first.folder.name, second.folder.name])
+    assert first_folder.is_dir()  # the previous version stays for readers still loading it
+    assert sorted(p.name for p in embed.versions_dir(served).iterdir()) == sorted([first_folder.name, second.folder.name])
 
 
-def test_a_failed_page_generation_leaves_the_served_pages(built_database, tmp_path):
-    served = tmp_path / "static" / "embed"
-    served.parent.mkdir()
-    embed.publish(built_database, served)
+def test_a_failed_page_generation_leaves_the_served_pages(built_database, published, tmp_path):
+    served = served_copy(published, tmp_path)
     before, target = _snapshot(served), os.readlink(served)
     broken = tmp_path / "broken.duckdb"
     broken.write_bytes(built_database.read_bytes())
@@ -263,10 +279,8 @@ def test_a_failed_page_generation_leaves_the_served_pages(built_database, tmp_pa
     assert len(list(embed.versions_dir(served).iterdir())) == 1  # the half-written folder was removed
 
 
-def test_a_failed_build_leaves_the_previous_pages_and_database(built_database, mirror_with, tmp_path):
-    served = tmp_path / "static" / "embed"
-    served.parent.mkdir()
-    embed.publish(built_database, served)
+def test_a_failed_build_leaves_the_previous_pages_and_database(built_database, published, mirror_with, tmp_path):
+    served = served_copy(published, tmp_path)
     database = tmp_path / "kent.duckdb"
     database.write_bytes(built_database.read_bytes())
     before_pages, before_db, target = _snapshot(served), database.read_bytes(), os.readlink(served)
