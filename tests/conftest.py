@@ -1,8 +1,13 @@
 """Shared fixtures: one real database built from the real mirror for the whole test session."""
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -59,6 +64,35 @@ def scratch_mirror(mirror: Path, folder: Path, relative: str, change) -> Path:
     if change is not None:
         broken.write_text(change(text), encoding="utf-8")
     return folder
+
+
+BUILD_TIMEOUT_S = 600
+
+
+def geo_build(database: Path, embed_dir: Path, mirror: Path, **popen) -> subprocess.Popen:
+    """`python -m geo build` from mirror into database as a child process (stdout and stderr piped, text)."""
+    return subprocess.Popen([sys.executable, "-m", "geo", "build", "--data-dir", str(mirror), "--database", str(database),
+                             "--embed-dir", str(embed_dir)], cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **popen)
+
+
+def digest(path: Path) -> str:
+    """The file's SHA-256."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def killed_build(database: Path, embed_dir: Path, mirror: Path) -> list[Path]:
+    """A `geo build` into database killed (SIGKILL to its process group) once it is writing the new database;
+    returns the temporary files it left beside database."""
+    killed = geo_build(database, embed_dir, mirror, start_new_session=True)
+    deadline = time.monotonic() + BUILD_TIMEOUT_S
+    while not list(database.parent.glob(f".{database.name}.*.building")):
+        assert killed.poll() is None and time.monotonic() < deadline, killed.communicate()[1][-2000:]
+        time.sleep(0.2)
+    time.sleep(1)  # let it write
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.wait(timeout=30)
+    return list(database.parent.glob(f".{database.name}.*.building*"))
 
 
 @pytest.fixture()

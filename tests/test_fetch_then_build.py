@@ -1,13 +1,18 @@
 """The monthly refresh end to end, on loopback: `geo fetch` from a local server speaking each publisher's format,
 then `geo build` from the refreshed mirror. The payloads are the real mirror's Kent rows laid out as the publishers
 serve them (File 7 headers, the ONS custom-dataset CSV, the ArcGIS JSON, NaPTAN's Stops.csv, ORR's Table 1410 with
-only its latest two years), so the database built after the refresh must hold the same figures."""
+only its latest two years), so the database built after the refresh must hold the same figures.
+
+The refresh's build is also the next build after a killed one (issue 13, finding 12; one full build for both
+claims): it goes into a copy of the session's database beside the files a killed build left, removes them and
+keeps the database it replaced as kent.duckdb.previous, to roll back to."""
 from __future__ import annotations
 
 import csv
 import http.server
 import io
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -18,6 +23,7 @@ import pytest
 from geo.config import REPO_ROOT
 from geo.pipeline import fetch
 from geo.pipeline.sources import SOURCES
+from tests.conftest import digest, killed_build
 
 
 class _Publishers:
@@ -105,7 +111,8 @@ def _figures(database) -> dict[str, list]:
 
 
 @pytest.mark.timeout(1800)
-def test_fetch_then_build_refreshes_the_mirror_and_the_database(built_database, mirror, mirror_copy, tmp_path):
+def test_fetch_then_build_refreshes_the_mirror_and_the_database_after_a_killed_build(built_database, mirror, mirror_copy,
+                                                                                      tmp_path):
     refreshed = mirror_copy(tmp_path / "mirror")  # fetch replaces the files it refreshes
     server = _Publishers({f"/{source_id}": body for source_id, body in _publisher_payloads(mirror).items()})
     try:
@@ -121,9 +128,19 @@ def test_fetch_then_build_refreshes_the_mirror_and_the_database(built_database, 
     usage = _rows(refreshed / "raw/transport_rail/kent_station_usage_orr.csv")
     assert usage and all(row["2017_Total"] for row in usage[:5])  # the earlier years kept from the mirror's copy
 
-    database = tmp_path / "kent.duckdb"
+    database = tmp_path / "kent.duckdb"  # in service: a copy of the session's database
+    shutil.copyfile(built_database, database)
+    in_service = digest(database)
+    leftovers = killed_build(database, tmp_path / "embed", mirror)
+    assert leftovers and digest(database) == in_service  # the kill left files; the served file is untouched
+
     built = subprocess.run([sys.executable, "-m", "geo", "build", "--data-dir", str(refreshed), "--database",
                             str(database), "--embed-dir", str(tmp_path / "embed")],
                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=1500)
     assert built.returncode == 0, built.stderr[-2000:]
+    assert not any(path.exists() for path in leftovers), leftovers  # the next build removed the killed one's files
+    assert list(tmp_path.glob(".kent.duckdb.*.building*")) == []
+    previous = tmp_path / "kent.duckdb.previous"
+    assert digest(previous) == in_service  # the one it replaced, to roll back to
+    assert previous.stat().st_ino != database.stat().st_ino
     assert _figures(database) == _figures(built_database)
