@@ -207,41 +207,46 @@ def test_postcode_files_hold_every_postcode_with_its_ward(pages, built_database)
     assert outward_listed.split() == sorted(files)
 
 
-def test_generator_reads_only_the_built_database(built_database, tmp_path):
-    """An audit hook records every file the generator opens: the database, queries/ and its own assets, never
-    data/ (CSVs) or the mirror; geopandas is never imported."""
-    script = f"""
-import os, sys
-from pathlib import Path
-opened = []
-sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" and isinstance(args[0], str) else None)
-from geo.explorer import embed
-embed.generate(Path({str(built_database)!r}), Path({str(tmp_path / 'out')!r}))
-root = Path({str(REPO_ROOT)!r})
-data = [p for p in opened if Path(p).resolve().is_relative_to(root / "data")]
-print("DATA", data)
-print("GEOPANDAS", "geopandas" in sys.modules)
-"""
-    env = {**os.environ, "KENT_DATA_DIR": str(tmp_path / "no-mirror-here")}
-    result = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                            timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "DATA []" in result.stdout
-    assert "GEOPANDAS False" in result.stdout
-    assert len(list((tmp_path / "out").glob("*/*.html"))) == 13 * 30
-
-
 def _snapshot(folder: Path) -> dict:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+AUDITED_PUBLISH = """
+import json, sys
+from pathlib import Path
+opened = []
+sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" and isinstance(args[0], str) else None)
+from geo.explorer import embed
+report = embed.publish(Path(sys.argv[1]), Path(sys.argv[2]))
+root = Path(sys.argv[3])
+print(json.dumps({"folder": str(report.folder), "pages": report.pages,
+                  "data": [p for p in opened if Path(p).resolve().is_relative_to(root / "data")],
+                  "geopandas": "geopandas" in sys.modules}))
+"""
+
+
 @pytest.fixture(scope="module")
 def published(built_database, tmp_path_factory):
-    """One embed.publish of the session's database into a fresh served path (static/embed in a scratch folder)
-    and its report; the tests that serve something else work on a copy (`served_copy`)."""
-    served = tmp_path_factory.mktemp("published") / "static" / "embed"
+    """One embed.publish of the session's database into a fresh served path (static/embed in a scratch folder), in a
+    child process whose audit hook records every file it opens, with no mirror: (served path, what it reported and
+    opened). The tests that serve something else work on a copy (`served_copy`)."""
+    folder = tmp_path_factory.mktemp("published")
+    served = folder / "static" / "embed"
     served.parent.mkdir()
-    return served, embed.publish(built_database, served)
+    env = {**os.environ, "KENT_DATA_DIR": str(folder / "no-mirror-here")}
+    result = subprocess.run([sys.executable, "-c", AUDITED_PUBLISH, str(built_database), str(served), str(REPO_ROOT)],
+                            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return served, json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_generator_reads_only_the_built_database(published):
+    """The audit hook saw every file the generator opened (in embed.publish): the database, queries/ and its own
+    assets, never data/ (CSVs) or the mirror; geopandas is never imported."""
+    served, audit = published
+    assert audit["data"] == []
+    assert audit["geopandas"] is False
+    assert audit["pages"] == 13 * 30 and len(list(served.glob("*/*.html"))) == 13 * 30
 
 
 def served_copy(published, folder: Path) -> Path:
@@ -253,11 +258,11 @@ def served_copy(published, folder: Path) -> Path:
 
 def test_publish_swaps_the_served_folder_in_one_step(built_database, published, tmp_path):
     served, first = published
-    assert served.is_symlink() and served.resolve() == first.folder.resolve()
+    assert served.is_symlink() and served.resolve() == Path(first["folder"]).resolve()
     assert not Path(os.readlink(served)).is_absolute()  # relative: the checkout can move
     served = served_copy(published, tmp_path)  # the first publish's result, moved: the relative link still holds
     first_folder = served.resolve()
-    assert first_folder.name == first.folder.name and first_folder.is_relative_to(tmp_path)
+    assert first_folder.name == Path(first["folder"]).name and first_folder.is_relative_to(tmp_path)
     second = embed.publish(built_database, served)
     assert served.resolve() == second.folder.resolve()
     assert first_folder.is_dir()  # the previous version stays for readers still loading it
