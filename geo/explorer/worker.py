@@ -56,7 +56,7 @@ def _watch_parent(parent_pid: int) -> None:
 
 
 def _serve(connection: Connection, parent_pid: int, niceness: int, preload: tuple[str, ...]) -> None:
-    """The worker's loop: lower its own priority, then answer (function, args) calls until the pipe closes."""
+    """The worker's loop: lower its own priority, then answer (function, args) calls until the socket closes."""
     os.nice(max(0, niceness - os.nice(0)))
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="watch-parent").start()
     for module in preload:  # imported before the first call, so a call's time limit is its own work
@@ -65,7 +65,7 @@ def _serve(connection: Connection, parent_pid: int, niceness: int, preload: tupl
     while True:
         try:
             function, args, kwargs = connection.recv()
-        except (EOFError, OSError):  # the parent closed the pipe or died
+        except (EOFError, OSError):  # the parent closed the socket or died
             return
         try:
             answer = (True, function(*args, **kwargs))
@@ -106,8 +106,8 @@ class Worker:
                     self._start()
                     self._connection.send((function, args, kwargs))
                     if not self._connection.poll(limit):
-                        _log.error("worker call %s over its %g s limit: worker %s killed", getattr(function, "__name__", function),
-                                   limit, self.pid)
+                        _log.error("worker call %s over its %g s limit: worker %s killed",
+                                   getattr(function, "__name__", function), limit, self.pid)
                         self._stop()
                         raise WorkerUnavailable()
                     ok, value = self._connection.recv()
@@ -117,6 +117,9 @@ class Worker:
                     if attempt == 2:
                         raise WorkerUnavailable() from None
                     continue
+                except BaseException:  # interrupted between sending and reading: a later call must not read this answer
+                    self._stop()
+                    raise
                 if ok:
                     return value
                 raise value
