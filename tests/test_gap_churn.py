@@ -23,8 +23,8 @@ rotated each round) so the machine's own load hits each alike:
 The old lever, random seeds from 0..2^32-1, now falls back to the default (tests/test_gap.py), which is the
 one-view case. On 2 shared cores at load 8-13 (medians of 9 then), new results measured 0.76-1.81x alone in six
 runs with the worker (median 1.24x) and 0.99-2.05x in three runs of the code before it, alternated with them
-(median 1.77x). Sampling for WINDOW_S (medians of about 250): 1.02x, 0.97x, 1.16x and 1.00x alone at load 3-9.
-Never skipped: a busy machine slows every condition alike. Bounded: churners pace themselves (a
+(median 1.77x). Sampling for WINDOW_S (medians of 130-250): 1.02x, 0.97x, 1.16x and 1.00x alone at load 3-9; then
+alternated with the code before the worker at load 4-7, 1.05x and 1.05x against 1.49x and 1.42x. Never skipped: a busy machine slows every condition alike. Bounded: churners pace themselves (a
 request every PACE_S each), up to ROUNDS rounds, none started after ROUND_BUDGET_S, the whole measure cut off at
 TIME_LIMIT_S; all traffic is to a server on 127.0.0.1 started here.
 """
