@@ -1,7 +1,8 @@
 """The low-priority worker process that computes gap results (geo/explorer/worker.py, issue 13 finding 5): the same
 result as computed in-process on the real database, at nice 19, one call at a time, a dead worker replaced and
 the call retried, a stuck one killed at the time limit with a fixed message, no orphan when its parent dies, and
-the /gap and /ward pages showing that message while the rest of the page renders."""
+the /gap and /ward pages showing that message while the rest of the page renders; after each call the worker rests
+(a multiple of the call's time), so however many sessions ask, it is busy only part of the time."""
 from __future__ import annotations
 
 import os
@@ -90,6 +91,29 @@ def test_calls_run_one_at_a_time_in_one_process(worker):
     assert len(answers) == 3 and len({pid for pid, _, _ in answers}) == 1 and answers[0][0] != os.getpid()
     spans = sorted((start, end) for _, start, end in answers)
     assert all(later_start >= end for (_, end), (later_start, _) in zip(spans, spans[1:]))  # never overlapping
+
+
+def test_after_each_call_the_worker_rests_its_rest_factor_times_the_calls_time():
+    resting = Worker(time_limit=60, rest_factor=2.0)
+    try:
+        resting.call(os.getpid)  # started: a worker's start-up is no call, and adds no rest
+        answers = []
+        threads = [threading.Thread(target=lambda: answers.append(resting.call(worker_probe.timed_sleep, 0.3)))
+                   for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        spans = sorted((start, end) for _, start, end in answers)
+        assert len(spans) == 3
+        # each call took at least 0.3 s, so the next began at least 2 x 0.3 s after it ended
+        assert all(later_start - end >= 2 * 0.3 for (_, end), (later_start, _) in zip(spans, spans[1:])), spans
+    finally:
+        resting.close()
+
+
+def test_the_gap_pools_worker_rests_so_a_crowd_keeps_it_busy_at_most_a_quarter_of_the_time():
+    assert db.GAP_POOL.worker.rest_factor == db.GAP_REST_FACTOR >= 3
 
 
 def test_an_error_in_the_call_is_raised_here_and_the_worker_stays(worker):

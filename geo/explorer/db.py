@@ -285,7 +285,11 @@ class DerivedPool:
 
 
 # Gap results: 4 presets x the allowed seeds fit, with room for custom weights; the maths runs in a worker at nice 19.
-GAP_POOL = DerivedPool(64, worker=Worker(preload=("geo.gap",)))
+# Nice 19 alone did not keep a busy worker from slowing the server on 2 cores: a nice-19 loop in another process made
+# the district page's script run 2x slower (0.043 -> 0.086 s, medians of 100), as if the server lost its second
+# core; so after each result the worker rests GAP_REST_FACTOR times as long, busy at most a quarter of the time.
+GAP_REST_FACTOR = 3.0
+GAP_POOL = DerivedPool(64, worker=Worker(preload=("geo.gap",), rest_factor=GAP_REST_FACTOR))
 # What a page shows for a view (a layer, a district's overview), made once per database file instead of once per
 # session. Not one at a time: these are quick, and one may be made from another (an overview from layers).
 VIEW_POOL = DerivedPool(160, one_at_a_time=False)

@@ -2,9 +2,11 @@
 
 Page runs share the server process's CPU; a new gap result is about 0.15-0.8 s of pure maths. Sent here, it runs
 in one separate process at the lowest priority (nice 19), so on a busy machine the server's page runs win the CPU
-and a crowd asking /gap for new results slows down only itself. One call at a time; a call over the time limit
-has its worker killed and replaced; a worker that dies is replaced and the call tried once more; otherwise
-`WorkerUnavailable`, whose message is a fixed sentence a page can show (the detail goes to the server log).
+and a crowd asking /gap for new results slows down only itself. One call at a time, and with a rest factor the
+worker waits that many times each call's time before the next (a busy low-priority process still slows the server
+on 2 cores); a call over the time limit has its worker killed and replaced; a worker that dies is replaced and the
+call tried once more; otherwise `WorkerUnavailable`, whose message is a fixed sentence a page can show (the detail
+goes to the server log).
 
 Only plain data and importable functions cross the socket (pickled), never a database connection. The worker is
 a fresh interpreter, `python -m geo.explorer.worker FD`: forking the multi-threaded server is unsafe, and
@@ -29,6 +31,7 @@ from geo.config import REPO_ROOT
 TIME_LIMIT_S = 120.0  # a gap result takes under a second; two minutes means the worker is stuck
 START_LIMIT_S = 120.0  # a new worker imports pandas and scipy first: seconds, more on a loaded machine
 NICENESS = 19  # the lowest priority: every page run goes first
+REST_LIMIT_S = 5.0  # the longest rest after one call
 WORKER_UNAVAILABLE_MESSAGE = ("This result cannot be worked out at the moment because the server is busy. "
                               "Please try again in a minute; the rest of the explorer is working.")
 _log = logging.getLogger(__name__)
@@ -82,13 +85,21 @@ def _serve(connection: Connection, parent_pid: int, niceness: int, preload: tupl
 class Worker:
     """One worker process, started on first use; `call` runs function(*args) in it, one call at a time."""
 
-    def __init__(self, time_limit: float | None = None, niceness: int = NICENESS, preload: tuple[str, ...] = ()):
+    def __init__(self, time_limit: float | None = None, niceness: int = NICENESS, preload: tuple[str, ...] = (),
+                 rest_factor: float = 0.0):
         self._time_limit = time_limit  # None: time_limit_s() at each call
         self._niceness = niceness
         self._preload = preload
+        self._rest_factor = rest_factor
+        self._rest_until = 0.0  # time.monotonic() before which the next call waits
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
         self._connection = None
+
+    @property
+    def rest_factor(self) -> float:
+        """After a call of t seconds, the next waits until rest_factor * t after it (at most REST_LIMIT_S)."""
+        return self._rest_factor
 
     @property
     def pid(self) -> int | None:
@@ -98,14 +109,20 @@ class Worker:
 
     def call(self, function, *args, **kwargs):
         """function(*args, **kwargs) in the worker (both picklable); its exception is raised here. WorkerUnavailable
-        when the call is over the time limit (the worker is killed and replaced) or the worker died twice."""
+        when the call is over the time limit (the worker is killed and replaced) or the worker died twice.
+        With a rest factor r, a call taking t seconds keeps the next call waiting r*t after it (see GAP_REST_FACTOR)."""
         limit = self._time_limit if self._time_limit is not None else time_limit_s()
         with self._lock:
+            time.sleep(max(0.0, self._rest_until - time.monotonic()))  # the previous call's rest
             for attempt in (1, 2):
                 try:
                     self._start()
+                    sent = time.monotonic()
                     self._connection.send((function, args, kwargs))
-                    if not self._connection.poll(limit):
+                    answered = self._connection.poll(limit)
+                    if answered:  # a call killed at the limit freed its CPU: no rest after it
+                        self._rest_until = time.monotonic() + min(REST_LIMIT_S, self._rest_factor * (time.monotonic() - sent))
+                    if not answered:
                         _log.error("worker call %s over its %g s limit: worker %s killed",
                                    getattr(function, "__name__", function), limit, self.pid)
                         self._stop()
