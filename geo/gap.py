@@ -16,7 +16,8 @@ Method (also shown on the /gap page):
    worst-ten share comes with a 95% margin from the spread of the replicates' shares. Only the
    three component weights move: the inputs' own weights within a component and the data do not.
 Missing inputs are never filled: a ward missing an input of a weighted component has no index.
-No Streamlit here; pages call ``compute`` (via ``from_database``) and render the result.
+No Streamlit here; pages get ``compute``'s result through geo.explorer.gap_view.gap_result (run in the gap
+worker process) and render it.
 """
 from __future__ import annotations
 

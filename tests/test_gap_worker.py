@@ -80,14 +80,20 @@ def test_the_gap_worker_runs_at_the_lowest_priority(built_database):
 
 # ---------------------------------------------------------------- the worker itself
 
-def test_calls_run_one_at_a_time_in_one_process(worker):
+def _sleeps_from_three_threads(worker: Worker, seconds: float = 0.3) -> list[tuple[int, float, float]]:
+    """Three threads each calling timed_sleep(seconds) in worker at once: the (pid, start, end) answers."""
     answers = []
-    threads = [threading.Thread(target=lambda: answers.append(worker.call(worker_probe.timed_sleep, 0.3)))
+    threads = [threading.Thread(target=lambda: answers.append(worker.call(worker_probe.timed_sleep, seconds)))
                for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    return answers
+
+
+def test_calls_run_one_at_a_time_in_one_process(worker):
+    answers = _sleeps_from_three_threads(worker)
     assert len(answers) == 3 and len({pid for pid, _, _ in answers}) == 1 and answers[0][0] != os.getpid()
     spans = sorted((start, end) for _, start, end in answers)
     assert all(later_start >= end for (_, end), (later_start, _) in zip(spans, spans[1:]))  # never overlapping
@@ -97,14 +103,7 @@ def test_after_each_call_the_worker_rests_its_rest_factor_times_the_calls_time()
     resting = Worker(time_limit=60, rest_factor=2.0)
     try:
         resting.call(os.getpid)  # started: a worker's start-up is no call, and adds no rest
-        answers = []
-        threads = [threading.Thread(target=lambda: answers.append(resting.call(worker_probe.timed_sleep, 0.3)))
-                   for _ in range(3)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        spans = sorted((start, end) for _, start, end in answers)
+        spans = sorted((start, end) for _, start, end in _sleeps_from_three_threads(resting))
         assert len(spans) == 3
         # each call took at least 0.3 s, so the next began at least 2 x 0.3 s after it ended
         assert all(later_start - end >= 2 * 0.3 for (_, end), (later_start, _) in zip(spans, spans[1:])), spans

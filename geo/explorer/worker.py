@@ -119,14 +119,13 @@ class Worker:
                     self._start()
                     sent = time.monotonic()
                     self._connection.send((function, args, kwargs))
-                    answered = self._connection.poll(limit)
-                    if answered:  # a call killed at the limit freed its CPU: no rest after it
-                        self._rest_until = time.monotonic() + min(REST_LIMIT_S, self._rest_factor * (time.monotonic() - sent))
-                    if not answered:
+                    if not self._connection.poll(limit):  # killed at the limit: its CPU is free, so no rest after it
                         _log.error("worker call %s over its %g s limit: worker %s killed",
                                    getattr(function, "__name__", function), limit, self.pid)
                         self._stop()
                         raise WorkerUnavailable()
+                    rest = min(REST_LIMIT_S, self._rest_factor * (time.monotonic() - sent))
+                    self._rest_until = time.monotonic() + rest
                     ok, value = self._connection.recv()
                 except (EOFError, OSError) as error:  # the worker died (killed, out of memory) or never started
                     _log.error("worker died (%s: %s), attempt %d", type(error).__name__, error, attempt)
