@@ -15,7 +15,7 @@ def test_a_deep_link_as_the_first_request_runs_through_the_apps_navigation(built
                                                                           browser_page, wait_for_map):
     page = browser_page
     page.goto(f"{streamlit_server.url}/district?district=E07000114")
-    assert wait_for_map(page) == 23
+    assert wait_for_map(page, timeout=120_000) == 23  # the server's first page: cold, on a busy machine (as in test_pages)
     expect(page.locator("h1").first).to_have_text("Thanet")
     assert page.locator('[data-testid="stSidebarNav"]').count() == 0  # the legacy automatic page list
     expect(page.get_by_role("link", name="Infrastructure gap")).to_be_visible()  # app.py's own navigation
