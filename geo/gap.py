@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc, rankdata, spearmanr
 
 from geo.config import KENT_CODE, REPO_ROOT
 
@@ -157,6 +156,8 @@ def index_values(scores: pd.DataFrame, weights: Weights) -> pd.Series:
 
 def kent_ranks(index: pd.Series) -> pd.Series:
     """Rank 1 = biggest gap in Kent; ties share the better rank; missing has no rank."""
+    from scipy.stats import rankdata  # scipy.stats on first use (0.9 s to import): most pages that import this never rank
+
     ranks = pd.Series(np.nan, index=index.index)
     present = index.notna()
     ranks[present] = rankdata(-index[present].to_numpy(), method="min")
@@ -167,6 +168,8 @@ def sampled_weights(weights: Weights, draws: int = DRAWS, seed: int = DEFAULT_SE
                     spread: float = WEIGHT_SPREAD) -> np.ndarray:
     """draws x 3 weight vectors around the chosen ones (zero weights stay zero), reproducible by seed: REPLICATES
     blocks (draws is rounded up to a multiple of REPLICATES), each a scrambled Sobol' sequence of its own."""
+    from scipy.stats import qmc
+
     per_replicate = max(1, -(-draws // REPLICATES))
     power = int(np.ceil(np.log2(per_replicate)))  # Sobol' points come in powers of two; keep the first ones
     streams = np.random.SeedSequence(seed).spawn(REPLICATES)
@@ -223,6 +226,8 @@ def need_score(ward_values: pd.DataFrame) -> pd.Series:
 def direction_checks(ward_values: pd.DataFrame, catalogue: pd.DataFrame,
                      components: pd.DataFrame | None = None) -> pd.DataFrame:
     """For every input: does its gap direction agree with the catalogue's polarity and with the data?"""
+    from scipy.stats import spearmanr
+
     components = load_components() if components is None else components
     rows = []
     for row in components.itertuples():
@@ -241,6 +246,8 @@ def direction_checks(ward_values: pd.DataFrame, catalogue: pd.DataFrame,
 
 def same_measure_spearman(ward_values: pd.DataFrame) -> float:
     """Spearman correlation, across Kent's wards, of the two IoD measures that are one measure."""
+    from scipy.stats import spearmanr
+
     pair = ward_values[list(SAME_MEASURE)].dropna()
     return float(spearmanr(pair.iloc[:, 0], pair.iloc[:, 1]).statistic)
 

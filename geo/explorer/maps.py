@@ -7,6 +7,7 @@ quantised and delta-encoded, made by ``geo build``) and are decoded in the brows
 """
 from __future__ import annotations
 
+import functools
 import html
 import json
 import warnings
@@ -24,9 +25,17 @@ from geo import topology
 from geo.explorer.state import CLASS_SCHEMES, OVERLAYS
 from geo.catalogue import NO_DATA, POLARITIES, format_value, heading, is_missing as _is_missing
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # "Numba not installed": the pure-Python path is fine here
-    import mapclassify
+
+@functools.cache
+def _mapclassify_module():
+    """mapclassify, imported on the first classification: its import costs about 2.5 s (numba compiles its natural
+    breaks eagerly, and scikit-learn and scipy come with it), which a process that draws no classes (a build that
+    stops before its embed pages, an import check) need not pay."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Numba not installed": the pure-Python path is fine here
+        import mapclassify
+    return mapclassify
+
 
 # --- Offline Leaflet -------------------------------------------------------------------------
 # streamlit-folium loads each element's default_js/default_css by URL inside its component
@@ -116,7 +125,8 @@ def _shown_classes(y: np.ndarray, bins: np.ndarray, decimals: int) -> tuple[np.n
     return edges, classes, labels
 
 
-def _mapclassify(factory: Callable) -> Callable:
+def _mapclassify(classifier: str) -> Callable:
+    """A scheme classed by mapclassify's `classifier` (a class name, e.g. "Quantiles")."""
     def run(values: list, k: int, decimals: int, national_deciles) -> Classification:
         present = [(i, float(v)) for i, v in enumerate(values) if not _is_missing(v)]
         classes: list[int | None] = [None] * len(values)
@@ -129,6 +139,7 @@ def _mapclassify(factory: Callable) -> Callable:
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
+                factory = getattr(_mapclassify_module(), classifier)
                 bins = np.asarray(factory(y, k=min(k, len(unique))).bins, dtype=float)
         edges, yb, labels = _shown_classes(y, bins, decimals)
         for (i, _), cls in zip(present, yb):
@@ -169,9 +180,9 @@ def _national_deciles(values: list, k: int, decimals: int, national_deciles) -> 
 
 
 SCHEMES: dict[str, Callable] = dict(zip(CLASS_SCHEMES, (  # in the URL state's order
-    _mapclassify(mapclassify.Quantiles),  # quantiles
-    _mapclassify(mapclassify.FisherJenks),  # natural_breaks
-    _mapclassify(mapclassify.EqualInterval),  # equal_interval
+    _mapclassify("Quantiles"),  # quantiles
+    _mapclassify("FisherJenks"),  # natural_breaks
+    _mapclassify("EqualInterval"),  # equal_interval
     _national_deciles,  # national_deciles
 ), strict=True))
 
