@@ -20,10 +20,11 @@ swapped each round) so the machine's own load hits each alike:
                     weights): the most a client can make the server compute. Gated: <= 1.5x alone.
 The old lever, random seeds from 0..2^32-1, now falls back to the default (tests/test_gap.py): one view, every
 request a cache hit after the first. That was a third condition here, printed as context (0.97-1.02x alone in every
-run), until it was dropped for the suite's time (issue 10: 27 of the test's 88 s at load 1.5). On 2 shared cores at load 8-13 (medians of 9 then), new results measured 0.76-1.81x alone in six
-runs with the worker (median 1.24x) and 0.99-2.05x in three runs of the code before it, alternated with them
-(median 1.77x). Sampling for WINDOW_S (medians of 130-250): 1.02x, 0.97x, 1.16x and 1.00x alone at load 3-9; then
-alternated with the code before the worker at load 4-7, 1.05x and 1.05x against 1.49x and 1.42x.
+run), until it was dropped for the suite's time (issue 10: 27 of the test's 88 s at load 1.5).
+On 2 shared cores at load 8-13 (medians of 9 then), new results measured 0.76-1.81x alone in six runs with the
+worker (median 1.24x) and 0.99-2.05x in three runs of the code before it, alternated with them (median 1.77x).
+Sampling for WINDOW_S (medians of 130-250): 1.02x, 0.97x, 1.16x and 1.00x alone at load 3-9; then alternated with
+the code before the worker at load 4-7, 1.05x and 1.05x against 1.49x and 1.42x.
 Then a clean-clone CI run at load 1.3 measured 1.74x alone: the worker, busy most of the time (105 new results),
 slowed the server even at nice 19 (a nice-19 loop alone made the page 2x slower). Since then the worker rests 3x each
 result's time before the next (geo.explorer.db.GAP_REST_FACTOR): 1.10x alone at load 1.1, 73 new results.
