@@ -29,4 +29,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   if [ -n "${created_policy:-}" ]; then $SUDO rm -f "$policy"; fi
 fi
 bash scripts/setup.sh
-exec .venv/bin/python -m pytest "$@"
+if [ "$#" -gt 0 ]; then
+  exec .venv/bin/python -m pytest "$@"  # what you asked for (a file, a test, -k ...), in one process
+fi
+# The whole suite, in two passes that between them run every test once (-m "not serial", then -m serial):
+# first the parallel-safe tests on both cores (pytest-xdist, two worker processes, each building its own session
+# database), then, in one process, the `serial` ones (pytest.ini): the timing-sensitive tests and every browser and
+# deploy test. Both passes always run; the suite fails if either does.
+status=0
+.venv/bin/python -m pytest -n 2 -m "not serial" || status=$?
+.venv/bin/python -m pytest -m serial || status=$?
+exit "$status"

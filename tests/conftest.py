@@ -25,6 +25,18 @@ from geo.publish import build
 from geo.config import REPO_ROOT, data_dir, spatial_extension_path
 
 
+SERIAL_FOLDERS = ("browser", "deploy")  # their own servers, nginx, network namespaces and chromium: never beside another test
+
+
+def pytest_collection_modifyitems(items):
+    """Every test under tests/browser and tests/deploy is `serial` (scripts/test.sh runs it in the one-process pass)."""
+    here = Path(__file__).parent
+    folders = [here / name for name in SERIAL_FOLDERS]
+    for item in items:
+        if any(folder in Path(str(item.fspath)).parents for folder in folders):
+            item.add_marker(pytest.mark.serial)
+
+
 @pytest.fixture(scope="session")
 def mirror() -> Path:
     """The real data mirror (../shared/data or $KENT_DATA_DIR)."""
@@ -112,6 +124,10 @@ def mirror_with(mirror):
 def built_database(tmp_path_factory, mirror) -> Path:
     """A database built once from the real mirror, used read-only by the tests."""
     path = tmp_path_factory.mktemp("warehouse") / "kent.duckdb"
+    if os.environ.get("PYTEST_XDIST_WORKER") and not os.environ.get("KENT_EMBED_DIR"):
+        # one of scripts/test.sh's parallel workers: each builds its own session database, so each serves its light
+        # embed pages from a folder of its own, not both from static/embed (the swap there drops older versions)
+        os.environ["KENT_EMBED_DIR"] = str(tmp_path_factory.mktemp("embed-served") / "embed")
     build(mirror, path)
     os.environ["KENT_DB_PATH"] = str(path)  # so app and browser tests read the same file
     db.clear_caches()

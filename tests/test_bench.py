@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bench import run
+
+pytestmark = pytest.mark.serial  # it runs the benchmarks: alone, as they are meant to run
 
 
 def test_bench_quick_payload_and_queries_write_figures_with_app_baseline_and_verdicts(built_database, tmp_path):

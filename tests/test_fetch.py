@@ -211,6 +211,7 @@ def test_a_source_that_lost_its_columns_fails_and_writes_nothing(publisher_serve
     assert files_under(tmp_path) == []
 
 
+@pytest.mark.serial  # asserts it fails within 3 s
 def test_an_unreachable_host_fails_fast_with_one_clear_message(tmp_path, capsys):
     url = f"http://127.0.0.1:{closed_port()}/File_7.csv"
     started = time.monotonic()
@@ -228,6 +229,7 @@ def test_an_unreachable_host_fails_fast_with_one_clear_message(tmp_path, capsys)
     assert files_under(tmp_path) == []
 
 
+@pytest.mark.serial  # asserts it fails within 2 s
 def test_a_name_that_does_not_resolve_is_not_retried(tmp_path):
     class UnresolvableSession(requests.Session):
         calls = 0

@@ -52,6 +52,8 @@ sys.path.insert(0, str(REPO_ROOT / "tests" / "deploy"))
 from deployment import free_port, wait_healthy  # noqa: E402
 from tests.event_loop import run_coroutine
 
+pytestmark = pytest.mark.serial  # a timing gate: measured with no other test running
+
 CHURNERS = 12
 PACE_S = 3.0
 SAMPLES = 9  # district page loads per condition per round, at least

@@ -99,6 +99,7 @@ def test_calls_run_one_at_a_time_in_one_process(worker):
     assert all(later_start >= end for (_, end), (later_start, _) in zip(spans, spans[1:]))  # never overlapping
 
 
+@pytest.mark.serial  # asserts the time between calls
 def test_after_each_call_the_worker_rests_its_rest_factor_times_the_calls_time():
     resting = Worker(time_limit=60, rest_factor=2.0)
     try:
@@ -141,6 +142,7 @@ def test_a_worker_that_dies_during_a_call_is_replaced_and_the_call_retried_once(
     assert _alive(worker.call(os.getpid))  # and the next call works
 
 
+@pytest.mark.serial  # a 1 s time limit: a busy machine must not make a quick call miss it
 def test_a_call_over_the_time_limit_is_killed_with_the_fixed_message_and_the_next_call_works():
     worker = Worker(time_limit=1.0)
     try:
