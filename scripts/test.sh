@@ -29,14 +29,16 @@ if [ "${#missing[@]}" -gt 0 ]; then
   if [ -n "${created_policy:-}" ]; then $SUDO rm -f "$policy"; fi
 fi
 bash scripts/setup.sh
-if [ "$#" -gt 0 ]; then
-  exec .venv/bin/python -m pytest "$@"  # what you asked for (a file, a test, -k ...), in one process
-fi
-# The whole suite, in two passes that between them run every test once (-m "not serial", then -m serial):
-# first the parallel-safe tests on both cores (pytest-xdist, two worker processes, each building its own session
-# database), then, in one process, the `serial` ones (pytest.ini): the timing-sensitive tests and every browser and
-# deploy test. Both passes always run; the suite fails if either does.
-status=0
-.venv/bin/python -m pytest -n 2 -m "not serial" || status=$?
-.venv/bin/python -m pytest -m serial || status=$?
+# The suite, in two passes that between them run every test once (-m "not serial", then -m serial), each given the
+# arguments (a file, -k ..., --ignore=...): first the parallel-safe tests on both cores (pytest-xdist, two worker
+# processes), then, in one process, the `serial` ones (pytest.ini): the timing-sensitive tests and every browser and
+# deploy test. The session's database is built once into a folder both passes share (tests/conftest.py). Both
+# passes always run; the command fails if either does (a pass that selects no test, pytest's 5, is not a failure).
+session_dir="$(mktemp -d -t kle-test-session.XXXXXX)"
+trap 'rm -rf "$session_dir"' EXIT
+export KENT_TEST_SESSION_DIR="$session_dir"
+status=0 empty=0
+.venv/bin/python -m pytest -n 2 -m "not serial" "$@" || { code=$?; [ "$code" -eq 5 ] && empty=$((empty + 1)) || status=$code; }
+.venv/bin/python -m pytest -m serial "$@" || { code=$?; [ "$code" -eq 5 ] && empty=$((empty + 1)) || status=$code; }
+[ "$empty" -lt 2 ] || status=5  # the arguments selected no test at all
 exit "$status"

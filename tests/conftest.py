@@ -1,6 +1,8 @@
 """Shared fixtures: one real database built from the real mirror for the whole test session."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
@@ -122,16 +124,35 @@ def mirror_with(mirror):
 
 @pytest.fixture(scope="session")
 def built_database(tmp_path_factory, mirror) -> Path:
-    """A database built once from the real mirror, used read-only by the tests."""
-    path = tmp_path_factory.mktemp("warehouse") / "kent.duckdb"
-    if os.environ.get("PYTEST_XDIST_WORKER") and not os.environ.get("KENT_EMBED_DIR"):
-        # one of scripts/test.sh's parallel workers: each builds its own session database, so each serves its light
-        # embed pages from a folder of its own, not both from static/embed (the swap there drops older versions)
-        os.environ["KENT_EMBED_DIR"] = str(tmp_path_factory.mktemp("embed-served") / "embed")
-    build(mirror, path)
+    """A database built once from the real mirror, used read-only by the tests.
+
+    Under scripts/test.sh ($KENT_TEST_SESSION_DIR) the first process to take that folder's lock builds the database
+    there, with its pages in static/embed, and every later process, the serial pass's too, reuses it; a parallel
+    worker that finds the lock taken builds its own meanwhile, with its pages in a folder of its own (two builds
+    swapping static/embed would drop each other's pages), rather than idle a core waiting.
+    """
+    with contextlib.ExitStack() as held:
+        shared = os.environ.get("KENT_TEST_SESSION_DIR")
+        path = Path(shared or ".") / "kent.duckdb"
+        if not shared or not _try_lock(held, Path(shared) / "build.lock"):
+            path = tmp_path_factory.mktemp("warehouse") / "kent.duckdb"
+            if shared:
+                os.environ["KENT_EMBED_DIR"] = str(tmp_path_factory.mktemp("embed-served") / "embed")
+        if not path.exists():
+            build(mirror, path)
     os.environ["KENT_DB_PATH"] = str(path)  # so app and browser tests read the same file
     db.clear_caches()
     return path
+
+
+def _try_lock(held: contextlib.ExitStack, lock_path: Path) -> bool:
+    """Take lock_path's exclusive lock for the life of held, if no other process has it."""
+    lock = held.enter_context(lock_path.open("w"))
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 @pytest.fixture()
