@@ -16,8 +16,8 @@ import shapely
 from geo import gap
 from geo.config import KENT_CODE, KENT_NAME, QUERIES_DIR
 from geo.pipeline import history, values
-from geo.pipeline.boundaries import (BRITISH_NATIONAL_GRID, SimplificationReport, WebCoverage, geometry_json, grid_shapes,
-                                     web_coverage)
+from geo.pipeline.boundaries import BRITISH_NATIONAL_GRID, SimplificationReport, WebCoverage, geometry_json, grid_shapes
+from geo.pipeline.boundary_cache import cached_web_coverage
 from geo.pipeline.inputs import Inputs
 from geo.pipeline.places import build_places, district_disagreements
 from geo.pipeline.readers import sha256_of
@@ -102,9 +102,10 @@ def _web_ready(frames: dict[str, gpd.GeoDataFrame], detail) -> tuple[dict[str, p
     tables, coverages = {}, {}
     for level in ("district", "ward", "lsoa21", "lsoa11", "constituency"):
         frame = frames[level]
-        coverages[level] = web = web_coverage(frame, frame.columns[0], level)
+        web, reused = cached_web_coverage(frame, frame.columns[0], level)
+        coverages[level] = web
         report = web.report
-        detail(f"{level}: {report.areas} areas, {report.vertices_before:,} -> {report.vertices_after:,} vertices, "
+        detail(f"{level}{' (web geometry reused: same boundaries, same code)' if reused else ''}: {report.areas} areas, {report.vertices_before:,} -> {report.vertices_after:,} vertices, "
                f"GeoJSON {report.geojson_bytes_before / 1e3:,.0f} -> {report.geojson_bytes_after / 1e3:,.0f} KB, "
                f"TopoJSON {report.topojson_bytes / 1e3:,.0f} KB, "
                f"Hausdorff median {report.hausdorff_median_m} m, max {report.hausdorff_max_m} m, "
