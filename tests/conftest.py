@@ -131,10 +131,11 @@ def built_database(tmp_path_factory, mirror) -> Path:
     worker that finds the lock taken builds its own meanwhile, with its pages in a folder of its own (two builds
     swapping static/embed would drop each other's pages), rather than idle a core waiting.
     """
+    shared = os.environ.get("KENT_TEST_SESSION_DIR")
     with contextlib.ExitStack() as held:
-        shared = os.environ.get("KENT_TEST_SESSION_DIR")
-        path = Path(shared or ".") / "kent.duckdb"
-        if not shared or not _try_lock(held, Path(shared) / "build.lock"):
+        if shared and _try_lock(held, Path(shared) / "build.lock"):
+            path = Path(shared) / "kent.duckdb"
+        else:
             path = tmp_path_factory.mktemp("warehouse") / "kent.duckdb"
             if shared:
                 os.environ["KENT_EMBED_DIR"] = str(tmp_path_factory.mktemp("embed-served") / "embed")
