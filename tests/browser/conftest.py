@@ -273,9 +273,17 @@ def screenshot():
 
 # --- Opening a page ----------------------------------------------------------------------------
 
+# The run is over when the app says so, not only when the running indicator is gone: Streamlit shows that indicator
+# only once a run has lasted a moment, so right after a widget change it can be absent while the run goes on, with the
+# last run's elements "stale" (dimmed: an axe audit then finds their text's contrast too low).
+_SETTLED = """() => !document.querySelector('[data-testid="stStatusWidget"]')
+    && document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') !== 'running'
+    && !document.querySelector('[data-stale="true"]')"""
+
+
 def settle(page, timeout: float = 90_000) -> None:
-    """Wait until Streamlit's running indicator is gone: the script run (and any rerun it asked for) is over."""
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+    """Wait until the script run (and any rerun it asked for) is over and no element is left stale from a run before."""
+    page.wait_for_function(_SETTLED, timeout=timeout)
 
 
 def _screenshot_name(path: str) -> str:

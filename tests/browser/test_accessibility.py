@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import FOLIUM_IFRAME
+from tests.browser.conftest import FOLIUM_IFRAME, settle
 
 STREAMLIT_SCRIPT = "app.py"
 ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
@@ -81,8 +81,7 @@ def opened(built_database, streamlit_server, browser_page):
         for i in range(maps):
             frame = page.locator(FOLIUM_IFRAME).nth(i).element_handle(timeout=60_000).content_frame()
             frame.wait_for_function("() => document.querySelector('.leaflet-overlay-pane svg path')", timeout=120_000)
-        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
+        settle(page, timeout=60_000)
         page.wait_for_selector('[data-testid="stMain"] h1', timeout=60_000)
         # the page's own CSS (the focus ring) has arrived: a journey measures the ring from its first stop
         page.wait_for_function("""() => [...document.querySelectorAll('style')]

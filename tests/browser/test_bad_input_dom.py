@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.browser.conftest import settle
+
 STREAMLIT_SCRIPT = "app.py"
 FOREIGN = "127.0.0.2:9"  # a host that is not the app: a request to it is a leak
 
@@ -42,7 +44,7 @@ def test_hostile_parameters_are_shown_as_text_and_inject_nothing(built_database,
     page.get_by_text("Sources and licences").first.wait_for(timeout=60_000)  # the page ran to its footer
     if polygons is not None:
         assert wait_for_map(page) == polygons
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    settle(page, timeout=60_000)
 
     warnings = page.evaluate(_WARNING_MARKUP)
     assert warnings, "no warning rendered"
