@@ -277,7 +277,7 @@ def screenshot():
 # only once a run has lasted a moment, so right after a widget change it can be absent while the run goes on, with the
 # last run's elements "stale" (dimmed: an axe audit then finds their text's contrast too low).
 _SETTLED = """() => !document.querySelector('[data-testid="stStatusWidget"]')
-    && document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') !== 'running'
+    && document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') === 'notRunning'
     && !document.querySelector('[data-stale="true"]')"""
 
 

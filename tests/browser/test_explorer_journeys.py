@@ -20,7 +20,6 @@ def _choose(page, label: str, option) -> None:
     """Pick an option in a select box once the page has settled. The list is opened and the option awaited up to
     three times: a click that lands while a rerun redraws the box closes the list (what made this flaky)."""
     settle(page)
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
     box = page.get_by_role("combobox", name=label, exact=True)
     for attempt in range(3):
         box.click()
