@@ -56,14 +56,6 @@ text-overflow: clip !important; overflow-wrap: anywhere;}
 .kle-search button {font: inherit; color: #0b0c0c; padding: 0.45rem 1rem; border: 1px solid #6b6e7a;
   border-radius: 0.5rem; background: #fff; cursor: pointer;}
 .kle-search button:hover {border-color: #0b0c0c;}
-/* A first run's stand-in for the pickers and figures above a map (rest_of_page_in_next_run): about their height
-   (measured in Chromium at 1280, 800 and 390 px wide), so the map stays where it is when they come. */
-.kle-hold-district {min-height: 31rem;} .kle-hold-kent {min-height: 28rem;}
-.kle-hold-district-embed {min-height: 15rem;} .kle-hold-kent-embed {min-height: 11rem;}
-@media (max-width: 1024px) {.kle-hold-district {min-height: 33rem;} .kle-hold-kent {min-height: 32.5rem;}
-  .kle-hold-district-embed {min-height: 16.3rem;}}
-@media (max-width: 640px) {.kle-hold-district {min-height: 50rem;} .kle-hold-kent {min-height: 51.5rem;}
-  .kle-hold-district-embed {min-height: 27rem;} .kle-hold-kent-embed {min-height: 23.5rem;}}
 .kle-cards {display: grid; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); gap: 1rem; margin: 0 0 0.5rem; padding: 0 !important;}
 .kle-card {margin: 0; padding: 0; min-width: 0;}
 .kle-card dt, .kle-card dd {padding: 0 !important; margin-left: 0 !important;}
@@ -567,45 +559,6 @@ def show_layer(layer: layers.Layer, *, key: str, selected=(), overlays=None, hei
     st.html(_layer_table_html(layer, table_expanded))
     clicked = ((event or {}).get("last_active_drawing") or {}).get("properties") or {}
     return clicked.get("area_code")
-
-
-# --- a new session's first page: its map first, the rest of the page a moment later (issue 15) -------------------
-
-# The browser renders every element of a run in one pass before it creates the map's iframe, so the pickers and
-# figures above a map delay its drawing (bench/README.md, "Where the district page's time goes"). A session's first
-# run of a map page therefore stops after the map and its table; a one-off timer in the browser asks for the whole
-# page REST_OF_PAGE_AFTER_S later, by when the map's iframe is loading. Later runs of the session draw everything.
-REST_OF_PAGE_AFTER_S = 0.4
-REST_OF_PAGE_PENDING = "kle_rest_of_page_pending"  # session state: the last run stopped after the map
-_FIRST_RUN_DONE = "kle_first_run_done"
-_TIMER_ARMED = "kle_rest_of_page_timer_armed"
-
-
-def rest_of_page_in_next_run(above_map, hold: str) -> None:
-    """On a session's first run, hold the place of what goes in ``above_map`` (CSS class ``kle-hold-<hold>``, so
-    the map does not move down when it comes) and stop here; every later run goes on past this call. A page writes
-    its URL (write_state) after this call, so that the whole page reads the URL the first run read, and says the
-    same about anything wrong in it."""
-    state = st.session_state
-    if state.get(_FIRST_RUN_DONE):
-        state.pop(REST_OF_PAGE_PENDING, None)
-        return
-    state[_FIRST_RUN_DONE] = True
-    state[REST_OF_PAGE_PENDING] = True
-    with above_map:
-        st.html(f'<div class="kle-hold kle-hold-{hold}" data-kle-rest-follows="true" aria-busy="true"></div>')
-    _ask_for_the_whole_page()
-    st.stop()
-
-
-@st.fragment(run_every=REST_OF_PAGE_AFTER_S)
-def _ask_for_the_whole_page() -> None:
-    """Called once inline (arming the browser's timer); at the timer's first call, rerun the whole page, which does
-    not call this again, so the browser drops the timer."""
-    if st.session_state.get(_TIMER_ARMED):
-        st.session_state[_TIMER_ARMED] = False
-        st.rerun(scope="app")
-    st.session_state[_TIMER_ARMED] = True
 
 
 def section_links(sections: dict[str, str]) -> None:

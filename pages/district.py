@@ -48,13 +48,12 @@ if district_code is None:
 above_map = st.container()
 url_view = replace(view, district=district_code)
 view = components.picked_view(url_view, levels=("ward", "lsoa"), scales=True, overlays=not view.embed)
+components.write_state(view, DEFAULT)
 layer = layers.layer(view.layer, view.level, district_code, view.classes, scale=view.scale)
 
 map_key = f"district_map_{district_code}_{view.layer}_{layer.level}_{view.classes}_{view.scale}"
 clicked = components.show_layer(layer, key=map_key, selected=view.wards,
                                 overlays=components.overlay_points(view.overlays, district_code), table_expanded=True)
-components.rest_of_page_in_next_run(above_map, hold="district" if not view.embed else "district-embed")
-components.write_state(view, DEFAULT)  # after the first run: the whole page reads the URL as the first run did
 with above_map:
     if not view.embed:
         district_picker()

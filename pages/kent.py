@@ -16,14 +16,13 @@ above_map = st.container()
 url_view = view
 view = replace(components.picked_view(url_view, overlays=not view.embed, kent_wide=True),
                wards=())  # a district in the URL is outlined on the Kent map, not dropped
+components.write_state(view, DEFAULT)
 
 layer = layers.layer(view.layer, view.level, None, view.classes)
 outlined = components.district_outline_note(layer, view)
 clicked = components.show_layer(layer, key=f"kent_map_{view.layer}_{layer.level}_{view.classes}_{view.district}",
                                 selected=outlined, overlays=components.overlay_points(view.overlays, None),
                                 table_expanded=view.embed)
-components.rest_of_page_in_next_run(above_map, hold="kent" if not view.embed else "kent-embed")
-components.write_state(view, DEFAULT)  # after the first run: the whole page reads the URL as the first run did
 with above_map:
     st.title("Kent at a glance" if not view.embed else "Kent Locality Explorer")
     if not view.embed:

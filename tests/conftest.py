@@ -158,12 +158,14 @@ def _try_lock(held: contextlib.ExitStack, lock_path: Path) -> bool:
 
 @pytest.fixture()
 def run_page(built_database):
-    """``run_page(page, **query_params)``: pages/<page>.py run in-process (streamlit AppTest) on the real database,
-    until the whole page is there (tests/apptest.py)."""
-    from tests.apptest import page_app, run_whole_page
+    """``run_page(page, **query_params)``: pages/<page>.py run in-process (streamlit AppTest) on the real database."""
+    from streamlit.testing.v1 import AppTest
 
-    def run(page: str, **params):
-        return run_whole_page(page_app(page, **params))
+    def run(page: str, **params) -> AppTest:
+        app = AppTest.from_file(str(REPO_ROOT / "pages" / f"{page}.py"), default_timeout=180)
+        for key, value in params.items():
+            app.query_params[key] = value
+        return app.run()
     return run
 
 

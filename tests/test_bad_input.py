@@ -25,7 +25,6 @@ from streamlit.testing.v1 import AppTest
 from geo import catalogue, releases
 from geo.explorer import db
 from geo.config import QUERIES_DIR, REPO_ROOT, database_path
-from tests.apptest import run_whole_page
 
 MARKER = "Qzx"  # in every hostile payload; never in the app's own text (checked case-insensitively)
 
@@ -287,7 +286,7 @@ def test_generated_url_parameters_never_break_a_page(page, vocabulary, executed_
             app.query_params[key] = value
         db.clear_caches()  # so every query this run needs executes (and is checked), none served from the cache
         start = len(executed_sql)
-        run_whole_page(app)
+        app.run()
 
         assert not app.exception, [e.value for e in app.exception]
         assert not _unintended_errors(app), _unintended_errors(app)

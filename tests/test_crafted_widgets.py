@@ -51,16 +51,13 @@ class Run:
     widgets: dict[str, tuple[str, str]] = field(default_factory=dict)
     exceptions: list = field(default_factory=list)  # the Exception protos
     raw: list[bytes] = field(default_factory=list)
-    timer: object = None  # an AutoRerun the run armed (a map page's first run asks for the rest of the page so)
 
 
-async def _run(websocket, page: str, query: str, widgets=None, fragment_id: str = "") -> Run:
-    """Rerun page (or one fragment of it); what came back once the run finished (successfully or not)."""
+async def _run(websocket, page: str, query: str, widgets=None) -> Run:
+    """Rerun page; what came back once the run finished (successfully or not)."""
     request = BackMsg()
     request.rerun_script.page_name = page
     request.rerun_script.query_string = query
-    request.rerun_script.fragment_id = fragment_id
-    request.rerun_script.is_auto_rerun = bool(fragment_id)
     for state in widgets or []:
         request.rerun_script.widget_states.widgets.append(state)
     await websocket.send(request.SerializeToString())
@@ -72,8 +69,6 @@ async def _run(websocket, page: str, query: str, widgets=None, fragment_id: str 
             message = ForwardMsg()
             message.ParseFromString(payload)
             kind = message.WhichOneof("type")
-            if kind == "auto_rerun":
-                run.timer = message.auto_rerun
             if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
                 element = message.delta.new_element
                 which = element.WhichOneof("type")
@@ -88,16 +83,6 @@ async def _run(websocket, page: str, query: str, widgets=None, fragment_id: str 
                     ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESSFULLY"),
                     ForwardMsg.ScriptFinishedStatus.Value("FINISHED_WITH_COMPILE_ERROR")):
                 return run
-
-
-async def _open(websocket, page: str, query: str) -> Run:
-    """A new session's page as a browser gets it: the first run and, if it armed a timer (a map page's first run
-    sends the map, then asks for the whole page), the run the timer asks for after its interval."""
-    run = await _run(websocket, page, query)
-    while run.timer is not None:
-        await asyncio.sleep(run.timer.interval)
-        run = await _run(websocket, page, query, fragment_id=run.timer.fragment_id)
-    return run
 
 
 async def _session(url: str):
@@ -138,14 +123,14 @@ class Outcome:
 
 async def _crafted(url: str, page: str, query: str, label_start: str, value: dict, good: dict) -> Outcome:
     async with await _session(url) as websocket:
-        first = await _open(websocket, page, query)
+        first = await _run(websocket, page, query)
         assert first.exceptions == [], first.exceptions
         matches = [wid for label, (_, wid) in first.widgets.items() if label.startswith(label_start)]
         assert matches, f"no widget labelled {label_start!r} on /{page}: {list(first.widgets)}"
         crafted = await _run(websocket, page, query, [_state(matches[0], **value)])
         next_rerun = await _run(websocket, page, query, [_state(matches[0], **good)])
         async with await _session(url) as other_websocket:  # while the sender's session is still open
-            other = await _open(other_websocket, page, query)
+            other = await _run(other_websocket, page, query)
     return Outcome(crafted, next_rerun, other)
 
 

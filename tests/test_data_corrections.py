@@ -12,7 +12,6 @@ import shapely.geometry
 
 from geo.pipeline import boundaries
 from tests.html_tables import metric_cards
-from tests.apptest import page_app, run_whole_page
 from geo.pipeline.stages import BuildCheckError, check_postcodes_in_one_lsoa
 from geo.config import spatial_extension_path
 from geo.sql import read_sql
@@ -248,7 +247,12 @@ def test_population_is_ranked_by_size_not_worst(built_database):
 
 
 def test_kent_page_names_the_largest_ward_for_population(built_database):
-    page = run_whole_page(page_app("kent", layer="population", level="ward"))
+    from streamlit.testing.v1 import AppTest
+    from geo.config import REPO_ROOT
+    page = AppTest.from_file(str(REPO_ROOT / "pages" / "kent.py"), default_timeout=120)
+    page.query_params["layer"] = "population"
+    page.query_params["level"] = "ward"
+    page.run()
     assert not page.exception
     labels = list(metric_cards(page))
     assert "Largest ward in Kent" in labels and not any("Worst" in label for label in labels)
@@ -294,7 +298,11 @@ def test_missing_values_say_the_true_reason(built_database):
 
 
 def test_the_rail_overlay_states_its_edge_effect(built_database):
-    page = run_whole_page(page_app("kent", overlays="rail_stations"))
+    from streamlit.testing.v1 import AppTest
+    from geo.config import REPO_ROOT
+    page = AppTest.from_file(str(REPO_ROOT / "pages" / "kent.py"), default_timeout=120)
+    page.query_params["overlays"] = "rail_stations"
+    page.run()
     assert not page.exception
     captions = " ".join(c.value for c in page.caption)
     assert "Stations in Medway, London and Sussex are not in the data" in captions

@@ -13,14 +13,17 @@ from geo.config import REPO_ROOT
 # Runs in a copy of the code; prints what the pages and the explorer's functions show.
 SCRIPT = r'''
 import json, sys
+from streamlit.testing.v1 import AppTest
 from geo.explorer import gap_view, layers, metadata
 from geo.gap import Weights
-from tests.apptest import page_app, run_whole_page
 
 shown = {}
 for page, params in (("kent", {}), ("kent", {"level": "district", "layer": "gap_index"}), ("gap", {}),
                      ("data", {}), ("about", {})):
-    app = run_whole_page(page_app(page, timeout=300, **params))
+    app = AppTest.from_file(f"pages/{page}.py", default_timeout=300)
+    for key, value in params.items():
+        app.query_params[key] = value
+    app.run()
     shown[f"{page}?{params}"] = {"exception": [str(e.value) for e in app.exception],
                                  "tables": [t.value.to_csv() for t in app.table], "html": [h.value for h in app.html]}
 catalogue = metadata.catalogue()
@@ -34,8 +37,6 @@ def _explorer_copy(folder):
     for name in ("geo", "pages", "queries"):
         shutil.copytree(REPO_ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO_ROOT / "app.py", folder / "app.py")
-    (folder / "tests").mkdir()
-    shutil.copy(REPO_ROOT / "tests" / "apptest.py", folder / "tests" / "apptest.py")  # runs pages as a browser does
     (folder / "data").mkdir()
     return folder
 

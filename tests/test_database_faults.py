@@ -131,11 +131,13 @@ def test_an_unreadable_file_or_folder_keeps_the_last_good_database_serving(priva
 APP_CHILD = r"""
 import json, os, sys
 from pathlib import Path
-from tests.apptest import page_app, run_whole_page
+from streamlit.testing.v1 import AppTest
 path = Path(sys.argv[1]); bad = bytes.fromhex(sys.argv[2]) if sys.argv[2] != "-" else None
 
 def run():
-    app = run_whole_page(page_app("district", timeout=120, district="E07000114"))
+    app = AppTest.from_file("pages/district.py", default_timeout=120)
+    app.query_params["district"] = "E07000114"
+    app.run()
     texts = [str(getattr(e, "value", "")) for kind in ("error", "warning", "markdown", "exception") for e in getattr(app, kind)]
     return {"exceptions": [e.value for e in app.exception], "errors": [e.value for e in app.error],
             "warnings": [e.value for e in app.warning], "all_text": texts, "tables": len(app.table) + sum('class="kle-table"' in h.value for h in app.html)}

@@ -104,8 +104,10 @@ except PermissionError:
     out["file_writable"] = False
 from geo.explorer import db
 out["wards"] = len(db.run("ward_choices"))
-from tests.apptest import page_app, run_whole_page
-app = run_whole_page(page_app("district", timeout=120, district="E07000114"))
+from streamlit.testing.v1 import AppTest
+app = AppTest.from_file("pages/district.py", default_timeout=120)
+app.query_params["district"] = "E07000114"
+app.run()
 out["exceptions"] = [e.value for e in app.exception]
 out["title"] = app.title[0].value if app.title else None
 out["table_rows"] = max([h.value.count("<tr>") - 1 for h in app.html if 'class="kle-table"' in h.value] or [0])

@@ -11,7 +11,6 @@ from geo import catalogue, gap, releases
 from geo.explorer import db, gap_view, state as url_state
 from geo.config import REPO_ROOT
 from tests.html_tables import map_tables
-from tests.apptest import page_app, run_whole_page
 
 PRESET_WEIGHTS = [gap.Weights.of_preset(name) for name in gap.PRESETS]
 SINGLE_COMPONENT = {component: gap.Weights(*(7 if c == component else 0 for c in gap.COMPONENTS))
@@ -216,7 +215,9 @@ def test_gap_download_carries_the_method_weights_seed_and_every_ward(built_datab
 
 
 def test_gap_index_is_a_layer_on_the_other_pages(built_database):
-    app = run_whole_page(page_app("kent", layer="gap_index"))
+    app = AppTest.from_file(str(REPO_ROOT / "pages" / "kent.py"), default_timeout=120)
+    app.query_params["layer"] = "gap_index"
+    app.run()
     assert not app.exception and not app.warning
     table = map_tables(app)[0]
     assert len(table) == 255 and table.iloc[0]["Ward"] == gap_view.from_database(gap.Weights(5, 5, 5)).wards.ward_name.iloc[0]

@@ -24,7 +24,6 @@ from geo.explorer import db, downloads, gap_view, text
 from geo.publish import build
 from geo.config import REPO_ROOT, spatial_extension_path
 from geo.pipeline.validate import DataError
-from tests.apptest import page_app, run_whole_page
 
 # Loopback addresses only: if escaping failed, the browser would ask 127.0.0.9, never another machine.
 HOSTILE_WARD = "![m](http://127.0.0.9:9/x.png)"
@@ -81,7 +80,10 @@ def _html_bodies(app: AppTest) -> list[str]:
 def test_hostile_names_reach_markdown_only_escaped(hostile_database, page, params):
     if params.get("district") == "from-ward":
         params = {"district": db.run("ward_choices").set_index("ward_code").district_code[WARDS[0]]}
-    app = run_whole_page(page_app(page, **params))
+    app = AppTest.from_file(str(REPO_ROOT / "pages" / f"{page}.py"), default_timeout=180)
+    for key, value in params.items():
+        app.query_params[key] = value
+    app.run()
     assert not app.exception, [e.value for e in app.exception]
     bodies = _markdown_bodies(app)
     raw = [b for b in bodies if any(h in b for h in (HOSTILE_WARD, HOSTILE_WARD_2))

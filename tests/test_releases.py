@@ -24,7 +24,6 @@ from geo.explorer.findings import district_findings
 from geo.config import REPO_ROOT
 from geo.pipeline.readers import sha256_of
 from tests.html_tables import metric_cards
-from tests.apptest import page_app, run_whole_page
 
 THANET = "E07000114"
 PINNED_VIEW = {"district": THANET, "layer": "gigabit_pct_2021"}
@@ -43,7 +42,10 @@ def serving(two_releases, monkeypatch):
 
 
 def _district(**params) -> AppTest:
-    return run_whole_page(page_app("district", **params))
+    app = AppTest.from_file(str(REPO_ROOT / "pages" / "district.py"), default_timeout=180)
+    for key, value in params.items():
+        app.query_params[key] = value
+    return app.run()
 
 
 def _gigabit_card(app: AppTest) -> str:

@@ -278,14 +278,11 @@ def screenshot():
 # last run's elements "stale" (dimmed: an axe audit then finds their text's contrast too low).
 _SETTLED = """() => !document.querySelector('[data-testid="stStatusWidget"]')
     && document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') === 'notRunning'
-    && !document.querySelector('[data-stale="true"]') && !document.querySelector('[data-kle-rest-follows]')
-    && !document.querySelector('[data-testid="stSkeleton"]')"""
+    && !document.querySelector('[data-stale="true"]')"""
 
 
 def settle(page, timeout: float = 90_000) -> None:
-    """Wait until the script run (and any rerun it asked for) is over, no element is left stale from a run before,
-    and the whole page is there (a map page's first run sends only the map: pages/components.py) and drawn (no
-    element still waiting for its frontend chunk)."""
+    """Wait until the script run (and any rerun it asked for) is over and no element is left stale from a run before."""
     page.wait_for_function(_SETTLED, timeout=timeout)
 
 
