@@ -31,10 +31,12 @@ BURST_DRAW_TIMEOUT_MS = 180_000
 BURST_POLLING_MS = 50
 SERVER_START_TIMEOUT_S = 60
 
-# Returns [drawn at, map iframe first seen at] in ms since navigation start, or false while not drawn.
+# Returns [drawn at, map iframe first seen at] in ms since navigation start, or false while not drawn; notes when the
+# page's title heading is first seen (_COMPLETE_AT reports it).
 _DRAWN_AT = """([selector, expected]) => {
   const frames = document.querySelectorAll(selector);
   if (frames.length && !window.__benchMapFrameAt) window.__benchMapFrameAt = performance.now();
+  if (document.querySelector('h1') && !window.__benchTitleAt) window.__benchTitleAt = performance.now();
   for (const frame of frames) {
     const doc = frame.contentDocument;
     if (doc && doc.querySelectorAll('.leaflet-overlay-pane svg path').length >= expected)
@@ -42,15 +44,27 @@ _DRAWN_AT = """([selector, expected]) => {
   }
   return false;
 }"""
+# Returns [ms since navigation start, ms when the page's title heading was first seen or null] once the whole page is
+# there (the script not running, no element left from a run before, none still waiting for its frontend chunk),
+# else false. The title is what a visitor reads first; a page's map can be drawn before or after it.
+_COMPLETE_AT = """() => {
+  if (document.querySelector('h1') && !window.__benchTitleAt) window.__benchTitleAt = performance.now();
+  const done = document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-stale="true"]') && !document.querySelector('[data-testid="stSkeleton"]');
+  return done && [performance.now(), window.__benchTitleAt || null];
+}"""
 _HAS_EXCEPTION = "() => !!document.querySelector('[data-testid=\"stException\"]')"
 
 
 @dataclass(frozen=True)
 class PageTiming:
-    """One page load: seconds to the drawn map and to the map's iframe (page clock), and the script run's span."""
+    """One page load: seconds to the drawn map, to the map's iframe, to the title and to the whole page (page clock),
+    and the script run's span."""
 
     drawn_s: float
     iframe_seen_s: float
+    complete_s: float  # the whole page there and its run over (for the bare page, about when drawn)
+    title_s: float | None  # the page's title heading first seen (None: the page has none, as the bare page)
     rerun_sent_s: float | None  # when the page asked for the script run (client-side clock, from goto)
     script_run_s: float | None  # websocket: rerun request sent -> run finished successfully (client-side clock)
 
@@ -155,11 +169,14 @@ async def time_to_drawn(browser, url: str, expected_paths: int, polling="raf",
         handle = await page.wait_for_function(_DRAWN_AT, arg=[FOLIUM_IFRAME, expected_paths], polling=polling,
                                               timeout=timeout_ms)
         drawn_ms, frame_ms = await handle.json_value()
+        complete = await page.wait_for_function(_COMPLETE_AT, polling=polling, timeout=timeout_ms)
+        complete_ms, title_ms = await complete.json_value()
         if await page.evaluate(_HAS_EXCEPTION):
             raise RuntimeError(f"{url}: the page shows a Python exception")
         rerun_sent = span["rerun"] - opened if "rerun" in span else None
         script_run = span["finished"] - span["rerun"] if "finished" in span else None
-        return PageTiming(drawn_ms / 1000, frame_ms / 1000, rerun_sent, script_run)
+        return PageTiming(drawn_ms / 1000, frame_ms / 1000, max(complete_ms, drawn_ms) / 1000,
+                          title_ms / 1000 if title_ms is not None else None, rerun_sent, script_run)
     finally:
         await context.close()
 
@@ -229,7 +246,8 @@ def concurrent_sessions(bursts: dict[str, list[tuple[str, int]]], rounds: int = 
 
 @dataclass(frozen=True)
 class FirstVisit:
-    """What a first visit (empty cache) downloads until the map is drawn and the network is quiet."""
+    """What a first visit (empty cache) downloads until the map is drawn, the whole page is there and the network
+    is quiet."""
 
     body_bytes: int  # every response body, decoded (uncompressed)
     websocket_bytes: int  # every websocket frame received
@@ -242,7 +260,7 @@ class FirstVisit:
         return self.body_bytes + self.websocket_bytes
 
 
-QUIET_AFTER_DRAWN_MS = 2_000  # lazy requests (fonts, chunks) a page makes after its map is drawn
+QUIET_AFTER_DRAWN_MS = 2_000  # lazy requests (fonts, chunks) a page makes after it is complete
 
 
 async def _first_visit(url: str, expected_paths: int) -> FirstVisit:
@@ -261,6 +279,7 @@ async def _first_visit(url: str, expected_paths: int) -> FirstVisit:
                                                   lambda p: frames.append(len(p) if isinstance(p, bytes) else len(p.encode()))))
             await page.goto(url, wait_until="commit")
             await page.wait_for_function(_DRAWN_AT, arg=[FOLIUM_IFRAME, expected_paths], timeout=BURST_DRAW_TIMEOUT_MS)
+            await page.wait_for_function(_COMPLETE_AT, timeout=BURST_DRAW_TIMEOUT_MS)  # the whole page, not just its map
             await page.wait_for_timeout(QUIET_AFTER_DRAWN_MS)
             sizes = []
             for response in responses:

@@ -135,16 +135,22 @@ def rss_bytes(pid: int) -> int:
 
 
 def held_sessions_memory(base_url: str, pid: int, sessions: list[tuple[str, str]], settle_s: float = 120,
-                         poll_s: float = 10) -> dict:
+                         poll_s: float = 10, reap_after_s: float | None = None) -> dict:
     """Server memory for `sessions` open at once: RSS before, with every session's page sent and the sessions still
     open, and after they close (sampled every `poll_s` for up to `settle_s`, stopping once back within 10 % of the
-    growth). Returns {"before", "open", "after": [(seconds since close, rss)], "errors"}."""
-    async def measure():
-        for page, query in dict.fromkeys(sessions):  # warm: every distinct page once
-            await session_run(base_url, page, query)
-        await asyncio.sleep(2)
-        before = rss_bytes(pid)
-        errors: list[str] = []
+    growth). Returns {"before", "open", "after": [(seconds since close, rss)], "errors"}.
+
+    Before "before", one full round of the same sessions is held and closed: the server's caches and its allocator's
+    pools reach the size a burst of this many sessions needs, as on any server that has served one. Streamlit drops
+    a closed session whose server.disconnectedSessionTTL has passed only when its session store is next written
+    (runtime/caching/ttl_cache.py: expired entries "are only actually removed by a write"; the only write is the next
+    session's disconnect), so `reap_after_s` (the TTL plus a margin) after a close, one later visitor connects and
+    leaves, as live traffic would; without it the closed sessions are never freed on a quiet server."""
+    async def later_visitor():
+        async with _connect(base_url):
+            await asyncio.sleep(0.5)
+
+    async def hold(errors: list[str]) -> int:
         async with AsyncExitStack() as stack:
             sockets = await asyncio.gather(*(stack.enter_async_context(_connect(base_url)) for _ in sessions))
             started = time.perf_counter()
@@ -153,10 +159,25 @@ def held_sessions_memory(base_url: str, pid: int, sessions: list[tuple[str, str]
             errors += [f"/{p}?{q}: {type(o).__name__}: {o}" for (p, q), o in zip(sessions, outcomes)
                        if isinstance(o, BaseException)]
             await asyncio.sleep(1)
-            held = rss_bytes(pid)
+            return rss_bytes(pid)
+
+    async def measure():
+        for page, query in dict.fromkeys(sessions):  # warm: every distinct page once
+            await session_run(base_url, page, query)
+        errors: list[str] = []
+        await hold(errors)  # warm: one full round, closed and (after the TTL) dropped
+        if reap_after_s is not None:
+            await asyncio.sleep(reap_after_s)
+            await later_visitor()
+        await asyncio.sleep(2)
+        before = rss_bytes(pid)
+        held = await hold(errors)
         closed = time.perf_counter()
-        after = []
+        after, reaped = [], reap_after_s is None
         while True:
+            if not reaped and time.perf_counter() - closed >= reap_after_s:
+                await later_visitor()
+                reaped = True
             rss = rss_bytes(pid)
             after.append((round(time.perf_counter() - closed, 1), rss))
             if rss - before <= 0.1 * max(held - before, 0) or time.perf_counter() - closed >= settle_s:
