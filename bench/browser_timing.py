@@ -31,12 +31,13 @@ BURST_DRAW_TIMEOUT_MS = 180_000
 BURST_POLLING_MS = 50
 SERVER_START_TIMEOUT_S = 60
 
-# Returns [drawn at, map iframe first seen at] in ms since navigation start, or false while not drawn; notes when the
-# page's title heading is first seen (_COMPLETE_AT reports it).
+# Notes when the page's title heading is first seen; run at every poll of _DRAWN_AT and _COMPLETE_AT, which reports it.
+_NOTE_TITLE = "if (document.querySelector('h1') && !window.__benchTitleAt) window.__benchTitleAt = performance.now();"
+# Returns [drawn at, map iframe first seen at] in ms since navigation start, or false while not drawn.
 _DRAWN_AT = """([selector, expected]) => {
   const frames = document.querySelectorAll(selector);
   if (frames.length && !window.__benchMapFrameAt) window.__benchMapFrameAt = performance.now();
-  if (document.querySelector('h1') && !window.__benchTitleAt) window.__benchTitleAt = performance.now();
+  """ + _NOTE_TITLE + """
   for (const frame of frames) {
     const doc = frame.contentDocument;
     if (doc && doc.querySelectorAll('.leaflet-overlay-pane svg path').length >= expected)
@@ -48,7 +49,7 @@ _DRAWN_AT = """([selector, expected]) => {
 # there (the script not running, no element left from a run before, none still waiting for its frontend chunk),
 # else false. The title is what a visitor reads first; a page's map can be drawn before or after it.
 _COMPLETE_AT = """() => {
-  if (document.querySelector('h1') && !window.__benchTitleAt) window.__benchTitleAt = performance.now();
+  """ + _NOTE_TITLE + """
   const done = document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') === 'notRunning'
     && !document.querySelector('[data-stale="true"]') && !document.querySelector('[data-testid="stSkeleton"]');
   return done && [performance.now(), window.__benchTitleAt || null];
