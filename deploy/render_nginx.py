@@ -37,10 +37,12 @@ DEFAULT_UPSTREAMS = ("127.0.0.1:8501",)
 DEFAULT_STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 DEFAULT_WEBSOCKETS_PER_ADDRESS = 100  # open tabs behind one address (an office NAT); a flood meets it first
 WORKER_CONNECTIONS = 8192  # per worker; each proxied websocket holds two
-# Everything the app's pages, maps (Leaflet in the streamlit-folium iframe) and charts need, and nothing
+# Everything the app's pages, maps (Leaflet in the page, pages/components.py) and charts need, and nothing
 # from another host: a name carrying ![x](http://elsewhere/x.png) cannot make the browser fetch it.
-# 'unsafe-inline'/'unsafe-eval' for scripts: the map iframe runs folium's generated inline script.
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+# Scripts: blob: for the map component's module (Streamlit loads an st.components.v2 component's inline JavaScript
+# from a blob: URL), 'unsafe-eval' for the folium map's generated script that it runs, 'unsafe-inline' for the
+# page's own small script (pages/components.py A11Y_SCRIPT).
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; "
                            "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
                            "connect-src 'self'; frame-src 'self' blob: data:; worker-src 'self' blob:; "
                            "media-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'")

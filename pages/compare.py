@@ -21,12 +21,10 @@ components.write_state(view, DEFAULT)
 layer = layers.layer(view.layer, "ward", None, view.classes)
 clicked = components.show_layer(layer, key=f"compare_map_{view.layer}_{view.classes}", selected=chosen, height=460,
                                 place="Kent" + (f" (compared: {', '.join(areas.wards().set_index('ward_code').ward_name[chosen])})" if chosen else ""))
-# The map keeps reporting its last click on every rerun: act on a click once, so a ward removed stays removed.
-if clicked and clicked != st.session_state.get("compare_map_click"):
-    st.session_state.compare_map_click = clicked
-    if clicked not in chosen and len(chosen) < url_state.MAX_COMPARED_WARDS:
-        st.query_params["ward"] = ",".join(chosen + [clicked])
-        st.rerun()
+# A click is reported in the one run it starts: a ward added by clicking and then removed stays removed.
+if clicked and clicked not in chosen and len(chosen) < url_state.MAX_COMPARED_WARDS:
+    st.query_params["ward"] = ",".join(chosen + [clicked])
+    st.rerun()
 
 if len(chosen) < 2:
     st.info("Choose at least two wards (by name, postcode, or by clicking the map) to compare them.")

@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 
 import streamlit as st
 from cachetools import LRUCache
-from streamlit_folium import st_folium
 
 from geo import gap
 from geo import catalogue
@@ -66,7 +65,6 @@ text-overflow: clip !important; overflow-wrap: anywhere;}
 </style>"""
 # A small script in the page itself (st.html runs it; no Streamlit code is patched):
 # - <html lang="en-GB"> (Streamlit 1.67 serves its index.html with lang="en" and has no setting for it);
-# - each map's iframe titled for what it shows: the title travels on the "Skip the map" link just before it;
 # - "Skip the map" moves focus past the map to the table, and a long page's "On this page" links to their section;
 # - a table too wide for a phone's screen is a named, focusable scroll box (keyboard scrolling);
 # - WCAG 2.1.4: Streamlit binds the bare keys "r" (rerun) and "c" (clear cache, developers only) on the whole page,
@@ -75,15 +73,6 @@ A11Y_SCRIPT = """<script>(function () {
   if (window.kleA11y) { window.kleA11y(); return; }
   function apply() {
     if (document.documentElement.lang !== "en-GB") document.documentElement.lang = "en-GB";
-    var frames = Array.prototype.slice.call(document.querySelectorAll("iframe"));
-    // One title per frame, from the nearest skip link before it: during a rerun a stale link and its replacement
-    // can both precede one frame, and titling it from each in turn would re-trigger this observer for ever.
-    var titles = new Map();
-    document.querySelectorAll("a.kle-skip[data-map-title]").forEach(function (link) {
-      var frame = frames.find(function (f) { return link.compareDocumentPosition(f) & Node.DOCUMENT_POSITION_FOLLOWING; });
-      if (frame) titles.set(frame, link.getAttribute("data-map-title"));  // document order: the last link wins
-    });
-    titles.forEach(function (title, frame) { if (frame.title !== title) frame.title = title; });
     if (!pending) { pending = true; window.requestAnimationFrame(scrollables); }
   }
   // A table wider than the screen (a phone) scrolls sideways in its box: that box becomes a named Tab stop, so the
@@ -107,8 +96,7 @@ A11Y_SCRIPT = """<script>(function () {
   }
   window.kleA11y = apply;
   window.addEventListener("resize", apply);
-  new MutationObserver(apply).observe(document.body, {childList: true, subtree: true, attributes: true,
-                                                      attributeFilter: ["title"]});
+  new MutationObserver(apply).observe(document.body, {childList: true, subtree: true});
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("a.kle-skip, a.kle-jump");
     var target = link && document.getElementById(link.getAttribute("href").slice(1));
@@ -526,9 +514,25 @@ def overlay_points(overlays, district_code) -> dict:
     return points
 
 
+# The map is drawn in the page itself, not in streamlit-folium's iframe: no frame to start and no 225 kB component
+# bundle to fetch (issue 15). What it draws is the folium map's own script (maps.mount_data).
+_map_component = st.components.v2.component("kle_map", js=maps.MOUNT_JS, isolate_styles=False)
+
+
+def _no_callback() -> None:
+    """A click needs no callback: its area code is read from the map's result in the run the click starts."""
+
+
+def page_map(folium_map, *, key: str, title: str, height: int = 520) -> str | None:
+    """Draw a folium map in the page; returns the code of the area clicked, in the run that click started (else None).
+    ``title`` names the map for screen readers, as its heading would ("Map: Crime by ward, Ashford")."""
+    return _map_component(key=key, data=maps.mount_data(folium_map, title, height),
+                          on_clicked_change=_no_callback).clicked
+
+
 def show_layer(layer: layers.Layer, *, key: str, selected=(), overlays=None, height: int = 520,
                table_expanded: bool = False, place: str | None = None) -> str | None:
-    """Legend, map and the table of the same values; returns the area code clicked on the map, if any.
+    """Legend, map and the table of the same values; returns the area code clicked on the map in this run, if any.
 
     The page's title names the map (``place``: where it is, by default the layer's district or Kent); a
     "Skip the map" link before it goes straight to the table.
@@ -538,13 +542,13 @@ def show_layer(layer: layers.Layer, *, key: str, selected=(), overlays=None, hei
     title = map_title(layer, place)
     page_title(title.removeprefix("Map: "))
     after_map = "kle-after-" + re.sub(r"[^A-Za-z0-9_-]+", "-", key)
-    st.html(f'<a class="kle-skip" href="#{after_map}" data-map-title="{html.escape(title)}">'
+    st.html(f'<a class="kle-skip" href="#{after_map}">'
             f"Skip the map: go to the table of its {len(layer.values)} values</a>")
     legend_column, map_column = st.columns([1, 3])
     selected = tuple(selected) or getattr(layer, "highlight", ())  # other layer types (/change) outline nothing
-    with map_column:  # the map is sent before its legend, so its chunk and iframe load first (issue 15)
-        event = st_folium(layer.map(selected_codes=selected, overlays=overlays or {}), key=key, height=height,
-                          use_container_width=True, returned_objects=["last_active_drawing"])
+    with map_column:  # the map is sent before its legend, so it starts loading first (issue 15)
+        clicked = page_map(layer.map(selected_codes=selected, overlays=overlays or {}), key=key, title=title,
+                           height=height)
     with legend_column:
         st.html(layer.legend_html())
         if getattr(layer, "scale_note", ""):
@@ -557,8 +561,7 @@ def show_layer(layer: layers.Layer, *, key: str, selected=(), overlays=None, hei
             st.caption(f"Caveat: {literal(layer.indicator['caveat'])}")
     st.html(f'<span id="{after_map}" tabindex="-1"></span>')
     st.html(_layer_table_html(layer, table_expanded))
-    clicked = ((event or {}).get("last_active_drawing") or {}).get("properties") or {}
-    return clicked.get("area_code")
+    return clicked
 
 
 def section_links(sections: dict[str, str]) -> None:
@@ -575,11 +578,10 @@ def section_start(anchor: str) -> None:
     st.html(f'<span id="{html.escape(anchor)}" tabindex="-1"></span>')
 
 
-def open_ward_profile(clicked: str | None, map_key: str) -> None:
-    """A ward clicked on a map opens its profile, once per click (coming Back to the map does not reopen it)."""
-    handled = f"opened_profile_{map_key}"
-    if clicked and st.session_state.get(handled) != clicked:
-        st.session_state[handled] = clicked
+def open_ward_profile(clicked: str | None) -> None:
+    """A ward clicked on a map opens its profile. A click is reported in the one run it starts, so coming Back to the
+    map does not reopen it."""
+    if clicked:
         st.switch_page("pages/ward.py", query_params={"ward": clicked} | release_view.link_params(release_view.current()))
 
 

@@ -70,7 +70,7 @@ with above_map:
              else catalogue.unpublished_reason(layer.indicator, "county")),
             ("Residents (Census 2021)", f"{int(districts.set_index('district_code').population[district_code]):,}")])
 if clicked and layer.level == "ward" and not view.embed:
-    components.open_ward_profile(clicked, map_key)
+    components.open_ward_profile(clicked)
 
 if not view.embed:
     st.header("Findings")

@@ -43,7 +43,7 @@ with above_map:
                           first.area_name.iloc[0], catalogue.format_value(first.value.iloc[0], layer.indicator)))
         components.metric_cards(facts)
 if clicked and layer.level == "ward" and not view.embed:
-    components.open_ward_profile(clicked, f"kent_map_{view.layer}_{layer.level}_{view.classes}_{view.district}")
+    components.open_ward_profile(clicked)
 if view.embed:
     components.full_explorer_link(url_state.to_params(view, DEFAULT))
 components.attribution_footer()

@@ -1,6 +1,8 @@
 """Issue 14 in-process (AppTest) and unit tests on the real database: compare picker, embeds, /data table, legends."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from geo import catalogue, releases
@@ -237,6 +239,7 @@ def test_a_picker_change_reaches_the_map_sent_before_the_pickers_in_the_same_run
     assert app.query_params["classes"] == "equal_interval" and app.query_params["overlays"] == "rail_stations"
     shown = layers.layer("income_score", "lsoa", params.get("district"), "equal_interval")
     assert len(map_tables(app)[0]) == len(shown.values)
-    assert any('data-map-title="Map: Income deprivation' in h.value for h in app.html)  # the map's own title
+    # the map's own title: the accessible name its component gives the map in the page
+    assert any(json.loads(m.proto.json)["title"].startswith("Map: Income deprivation") for m in app.get("bidi_component"))
     assert any("Rail stations" in h.value for h in app.get("html"))
     assert app.selectbox(key="layer").value == "income_score" and app.radio(key="level").value == "lsoa"

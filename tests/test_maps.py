@@ -8,6 +8,7 @@ import shapely
 import shapely.geometry
 
 from geo.topology import decode_topology, subset_topology
+from geo.config import REPO_ROOT
 from geo.explorer import maps
 
 SYNTHETIC_VALUES = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]
@@ -183,6 +184,25 @@ def test_map_references_only_local_leaflet():
     assert '<script src="../../app/static/vendor/topojson-client/topojson-client.min.js">' in out
     assert not re.findall(r"https?://(?!leafletjs\.com)[^\s\"'<>]+\.(?:js|css)", out)
     assert "tile_layer" not in out  # no basemap tiles by default
+
+
+def test_the_page_map_gets_static_files_that_exist_and_no_page_wide_styles():
+    """What the in-page map component receives: the app's own files (relative to static/, all present after
+    setup), the map's own styles but none of folium's whole-document ones, and the title it is named by."""
+    values = [1.0, None, 3.0]
+    c = maps.classify(values, "equal_interval", k=2)
+    m = maps.choropleth(synthetic_features(values), SYNTHETIC_INDICATOR, c, labels=[
+        maps.MapLabel("Synthetic place", 0.51, 51.005, "place")])
+    data = maps.mount_data(m, "Map: Synthetic indicator by area", 480)
+    assert data["scripts"] == ["vendor/leaflet/leaflet.js", "vendor/topojson-client/topojson-client.min.js"]
+    assert data["stylesheets"] == ["vendor/leaflet/leaflet.css"]
+    assert all((REPO_ROOT / "static" / path).is_file() for path in data["scripts"] + data["stylesheets"])
+    assert "html, body" not in data["styles"] and "#map {" not in data["styles"]  # would restyle the whole page
+    assert f"#{data['map_var']}" in data["styles"] and ".kle-label" in data["styles"]  # the map's own
+    assert f'id="{data["map_var"]}"' in data["html"] and f"var {data['map_var']} = L.map(" in data["script"]
+    assert "kleAreas: true" in data["script"] and "kle-nodata-hatch" in data["script"]
+    assert (data["title"], data["height"]) == ("Map: Synthetic indicator by area", 480)
+    json.dumps(data)  # Streamlit sends it as JSON
 
 
 def test_unknown_overlay_lists_valid_names():

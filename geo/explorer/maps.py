@@ -1,7 +1,8 @@
 """Choropleth maps: class breaks, palettes, folium maps that load only the app's own Leaflet, legends.
 
-No streamlit import here. Pages render the map with ``streamlit_folium.st_folium(choropleth(...))``
-and the legend with ``st.html(legend_html(...))``. Leaflet and topojson-client come from static/vendor/
+No streamlit import here. Pages draw the map in the page itself, not in an iframe: ``mount_data(choropleth(...))``
+is what pages/components.py hands to its map component (map_assets/mount.js, which runs the folium map's own
+script); the legend is ``st.html(legend_html(...))``. Leaflet and topojson-client come from static/vendor/
 (scripts/setup_node.sh), never from a CDN. Boundaries travel as TopoJSON (each shared edge once,
 quantised and delta-encoded, made by ``geo build``) and are decoded in the browser.
 """
@@ -10,8 +11,10 @@ from __future__ import annotations
 import functools
 import html
 import json
+import re
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
 import folium
@@ -38,10 +41,10 @@ def _mapclassify_module():
 
 
 # --- Offline Leaflet -------------------------------------------------------------------------
-# streamlit-folium loads each element's default_js/default_css by URL inside its component
-# iframe, served at <base>/component/streamlit_folium.st_folium/index.html. Relative to that
-# page, ../../app/static/ is Streamlit's static folder (static/ beside the main script), so the
-# same URL works with or without server.baseUrlPath.
+# Each element's default_js/default_css, addressed as streamlit-folium's iframe (served at
+# <base>/component/streamlit_folium.st_folium/index.html) would: ../../app/static/ is Streamlit's static folder
+# (static/ beside the main script). So a map still draws with st_folium (the bench's payload measure); the app's
+# own map component takes the same paths relative to the static folder (mount_data).
 ASSET_BASE = "../../app/static/vendor/leaflet"
 LEAFLET_JS = [("leaflet", f"{ASSET_BASE}/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", f"{ASSET_BASE}/leaflet.css")]
@@ -361,18 +364,14 @@ var {{ this.get_name() }} = (function () {
     var areas = topojson.feature(topology, topology.objects.areas);
     var decoder = document.createElement("textarea");
     function plain(escaped) { decoder.innerHTML = escaped; return decoder.value; }  // rows hold escaped text
-    // the page that frames the map sets the zoom; this frame's own viewport tag must not forbid it (WCAG 1.4.4)
-    document.querySelectorAll('meta[name="viewport"]').forEach(function (m) { m.content = "width=device-width, initial-scale=1"; });
-    var container = {{ this._parent.get_name() }}.getContainer();
-    container.setAttribute("role", "region");
-    container.setAttribute("aria-label", plain("Map of " + label + ". Arrow keys move the map, + and - zoom, Tab moves through the areas."));
     areas.features.forEach(function (feature, i) {
         var row = rows[i];
-        // area_code is what streamlit-folium hands back when an area is clicked
+        // area_code is what the page's map component hands back when an area is clicked
         feature.properties = {area_code: feature.id, style: row[3], tip: "<strong>" + row[0] + "</strong><br>" +
             label + ": " + row[1] + (row[2] ? "<br>Rank " + row[2] + " of " + rankOf : "")};
     });
     var layer = L.geoJson(areas, {
+        kleAreas: true,  // how the page's map component finds this layer, to hand its clicks to the page
         style: function (feature) { return styles[feature.properties.style]; },
         onEachFeature: function (feature, path) {
             path.bindTooltip(feature.properties.tip, {sticky: true, className: "kle-tip"});
@@ -617,3 +616,26 @@ def legend_html(indicator: Mapping, classification: Classification, palette: Seq
         f'<caption style="caption-side:top;text-align:left;font-weight:600;padding-bottom:4px;color:#1a1a1a">'
         f'{caption}</caption><tbody>{"".join(rows)}</tbody></table>'
     )
+
+
+# --- The map drawn in the page (no iframe) -------------------------------------------------------------------
+MOUNT_JS = (Path(__file__).parent / "map_assets" / "mount.js").read_text(encoding="utf-8")
+_STATIC_PREFIX = "../../app/static/"  # how ASSET_BASE addresses the static folder from streamlit-folium's iframe
+# folium's page-wide styles and globals, written for a map that is a whole document: not for a map inside the page
+_PAGE_LEVEL_STYLE = re.compile(r"html,\s*body|#map\s*\{")
+
+
+def mount_data(m: folium.Map, title: str, height: int) -> dict:
+    """What the page's map component (map_assets/mount.js) needs to draw ``m`` inside the page: its accessible name
+    (``title``, e.g. "Map: Crime by ward, Ashford"), the static scripts and stylesheets to load (paths in the app's
+    static folder), the map's own styles, div and script, and the script's name for the map."""
+    root = m.get_root()
+    root.render()
+    header = root.header.render()
+    styles = "".join(style for style in re.findall(r"<style>.*?</style>", header, flags=re.S)
+                     if not _PAGE_LEVEL_STYLE.search(style))
+    return {"title": title, "height": int(height), "styles": styles, "html": root.html.render(),
+            "script": root.script.render(), "map_var": m.get_name(),
+            "scripts": [url.removeprefix(_STATIC_PREFIX) for url in re.findall(r'<script src="([^"]+)"', header)],
+            "stylesheets": [url.removeprefix(_STATIC_PREFIX)
+                            for url in re.findall(r'<link rel="stylesheet" href="([^"]+)"', header)]}

@@ -38,7 +38,7 @@ CHROMIUM = os.environ.get("KENT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
-FOLIUM_IFRAME = 'iframe[src*="streamlit_folium.st_folium"]'
+PAGE_MAP = ".kle-map"  # the explorer's map, drawn in the page itself (pages/components.py page_map)
 SERVER_START_TIMEOUT = 60.0
 
 
@@ -200,44 +200,45 @@ def third_party_requests():
 
 # --- Map ---------------------------------------------------------------------------------------
 
-_COUNT_POLYGONS = """() => {
-  const L = window.L, map = window.map;
-  if (!L || !map || !document.querySelector('.leaflet-overlay-pane svg path')) return 0;
+# The index-th map's polygons drawn and still in the page (its Leaflet map is on its div as .kleMap), else 0.
+_COUNT_POLYGONS = """(index) => {
+  const holder = document.querySelectorAll('""" + PAGE_MAP + """')[index], L = window.L;
+  const map = holder && holder.kleMap;
+  if (!L || !map || !holder.querySelector('.leaflet-overlay-pane svg path')) return 0;
   let n = 0;
   map.eachLayer(l => { if (l instanceof L.Polygon && l._path && l._path.isConnected) n++; });
   return n;
 }"""
 
 
-def _map_frame(page, index: int = 0, timeout: float = 30_000):
-    handle = page.locator(FOLIUM_IFRAME).nth(index).element_handle(timeout=timeout)
-    frame = handle.content_frame()
-    if frame is None:
-        raise AssertionError("streamlit-folium iframe has no content frame")
-    return frame
+def _map_element(page, index: int = 0, timeout: float = 30_000):
+    element = page.locator(PAGE_MAP).nth(index)
+    element.wait_for(timeout=timeout)
+    return element
 
 
 def _wait_for_map(page, index: int = 0, timeout: float = 30_000) -> int:
-    frame = _map_frame(page, index, timeout)
-    return frame.wait_for_function(_COUNT_POLYGONS, timeout=timeout).json_value()
+    return page.wait_for_function(_COUNT_POLYGONS, arg=index, timeout=timeout).json_value()
 
 
 @pytest.fixture()
-def map_frame():
-    """``map_frame(page, index=0)``: the Frame inside the index-th streamlit-folium iframe."""
-    return _map_frame
+def map_element():
+    """``map_element(page, index=0)``: a Locator of the index-th map's div. Its Leaflet map is the div's ``kleMap``:
+    ``map_element(page).evaluate("holder => holder.kleMap.getZoom()")``. Works on a Frame as on a Page."""
+    return _map_element
 
 
 @pytest.fixture()
 def wait_for_map():
-    """``wait_for_map(page, index=0)``: wait until that map has drawn its SVG polygons; return their count."""
+    """``wait_for_map(page, index=0)``: wait until that map has drawn its SVG polygons; return their count
+    (``page`` may be a Frame: the app framed by another page)."""
     return _wait_for_map
 
 
 # --- Accessibility and screenshots -------------------------------------------------------------
 
 def _axe_audit(page, frame=None, impacts=("serious", "critical")) -> list[dict]:
-    target = frame or page.main_frame
+    target = frame or page.main_frame  # a Frame: the app framed by a host page
     if not AXE_JS.exists():
         raise AssertionError(f"{AXE_JS} missing: run scripts/setup_node.sh")
     if not target.evaluate("() => typeof window.axe !== 'undefined'"):

@@ -1,4 +1,4 @@
-"""WCAG 2.2 AA, shown in Chromium: page titles, lang, map iframe titles, a keyboard journey per page with a visible
+"""WCAG 2.2 AA, shown in Chromium: page titles, lang, maps named for what they show, a keyboard journey per page with a visible
 focus ring measured at every stop (at least 3:1), status messages as live regions, Streamlit's single-key
 shortcuts switched off, and axe-core at every impact level on every page and embed.
 
@@ -10,21 +10,20 @@ import re
 
 import pytest
 
-from tests.browser.conftest import FOLIUM_IFRAME, settle
+from tests.browser.conftest import PAGE_MAP, settle
 
 STREAMLIT_SCRIPT = "app.py"
 ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
-# axe's page-level rules ask a whole page for one <main> and one <h1>. Run inside the map's iframe they judge a
-# component frame as if it were a page; the page that frames it has both (checked on the page itself).
-FRAME_PAGE_LEVEL_RULES = {"landmark-one-main", "page-has-heading-one"}
 MAX_STOPS = 60
 
-# Where the keyboard goes, in the innermost focused document: tag, role, accessible name, and the focus ring
-# (the focused element's or the nearest ancestor's outline) with the colour behind it.
+# Where the keyboard goes, in the innermost focused document: tag, role, accessible name, whether it is inside a map
+# (an area or a map control), and the focus ring (the focused element's or the nearest ancestor's outline) with the
+# colour behind it.
 FOCUS = """() => {
   let doc = document, el = document.activeElement, frames = [];
   while (el && el.tagName === 'IFRAME' && el.contentDocument) { frames.push(el.title); doc = el.contentDocument; el = doc.activeElement; }
-  if (!el || el === doc.body) return {frames, tag: 'BODY', name: '', ring: null};
+  if (!el || el === doc.body) return {frames, map: false, tag: 'BODY', name: '', ring: null};
+  const map = !!el.closest('.kle-map');
   const view = doc.defaultView, label = el.labels && el.labels[0] ? el.labels[0].innerText : '';
   const text = /^(A|BUTTON|SUMMARY|LABEL)$/.test(el.tagName) ? el.innerText : '';  // containers are not named by their text
   const name = (el.getAttribute('aria-label') || label || text || el.getAttribute('title') || '').replace(/\\s+/g, ' ').trim();
@@ -35,7 +34,7 @@ FOCUS = """() => {
     ring = ring.parentElement; depth++;
   }
   const where = (el.closest('[data-testid]') || el).getAttribute('data-testid') || el.className.toString();
-  if (!ring || ring.nodeType !== 1 || depth >= 14) return {frames, tag: el.tagName, role: el.getAttribute('role'), name, where, ring: null};
+  if (!ring || ring.nodeType !== 1 || depth >= 14) return {frames, map, tag: el.tagName, role: el.getAttribute('role'), name, where, ring: null};
   let behind = ring.parentElement, background = 'rgb(255, 255, 255)';
   while (behind) {
     const colour = view.getComputedStyle(behind).backgroundColor;
@@ -43,7 +42,7 @@ FOCUS = """() => {
     behind = behind.parentElement;
   }
   const style = view.getComputedStyle(ring);
-  return {frames, tag: el.tagName, role: el.getAttribute('role'), name,
+  return {frames, map, tag: el.tagName, role: el.getAttribute('role'), name,
           ring: {colour: style.outlineColor, width: parseFloat(style.outlineWidth), background}};
 }"""
 
@@ -72,15 +71,14 @@ def test_contrast_formula_on_known_pairs():
 
 
 @pytest.fixture()
-def opened(built_database, streamlit_server, browser_page):
+def opened(built_database, streamlit_server, browser_page, wait_for_map):
     """``opened(path)``: the page, settled (script run finished, maps drawn)."""
     def go(path: str, maps: int = 0):
         page = browser_page
         page.goto(f"{streamlit_server.url}{path}")
         page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=60_000)
         for i in range(maps):
-            frame = page.locator(FOLIUM_IFRAME).nth(i).element_handle(timeout=60_000).content_frame()
-            frame.wait_for_function("() => document.querySelector('.leaflet-overlay-pane svg path')", timeout=120_000)
+            wait_for_map(page, i, timeout=120_000)
         settle(page, timeout=60_000)
         page.wait_for_selector('[data-testid="stMain"] h1', timeout=60_000)
         # the page's own CSS (the focus ring) has arrived: a journey measures the ring from its first stop
@@ -123,30 +121,23 @@ def test_page_title_lang_map_titles_and_axe_at_every_impact(opened, axe_audit, s
     title = page.title()
     assert title.endswith("· Kent Locality Explorer") and all(w in title for w in words), title
     assert page.evaluate("document.documentElement.lang") == "en-GB"
-    frames = page.locator(FOLIUM_IFRAME)
-    assert frames.count() == maps
+    drawn = page.locator(PAGE_MAP)
+    assert drawn.count() == maps and page.locator("iframe").count() == 0  # maps are drawn in the page itself
     for i in range(maps):
-        frame_title = frames.nth(i).get_attribute("title")
-        assert frame_title.startswith("Map: ") and title.startswith(frame_title.removeprefix("Map: ")), frame_title
-        links = page.locator("a.kle-skip")
-        assert links.nth(i).get_attribute("data-map-title") == frame_title
+        name = drawn.nth(i).locator(".leaflet-container").get_attribute("aria-label")
+        map_title = name.split(". Arrow keys")[0]
+        assert map_title.startswith("Map: ") and title.startswith(map_title.removeprefix("Map: ")), name
     screenshot(page, f"a11y-{path.strip('/?').replace('&', '_').replace('=', '-').replace(',', '-') or 'kent'}"[:80])
-    assert axe_audit(page, impacts=ALL_IMPACTS) == []
-    for i in range(maps):
-        frame = frames.nth(i).element_handle().content_frame()
-        found = [v for v in axe_audit(page, frame=frame, impacts=ALL_IMPACTS) if v["id"] not in FRAME_PAGE_LEVEL_RULES]
-        assert found == []
+    assert axe_audit(page, impacts=ALL_IMPACTS) == []  # the whole page, its maps in it
 
 
 @pytest.mark.parametrize("path,maps", EMBEDS, ids=[p for p, _ in EMBEDS])
 def test_embeds_pass_axe_at_every_impact(opened, axe_audit, path, maps):
     page = opened(path, maps)
     assert page.evaluate("document.documentElement.lang") == "en-GB"
-    assert axe_audit(page, impacts=ALL_IMPACTS) == []
+    assert axe_audit(page, impacts=ALL_IMPACTS) == []  # the whole page, its maps in it
     for i in range(maps):
-        assert page.locator(FOLIUM_IFRAME).nth(i).get_attribute("title").startswith("Map: ")
-        frame = page.locator(FOLIUM_IFRAME).nth(i).element_handle().content_frame()
-        assert [v for v in axe_audit(page, frame=frame, impacts=ALL_IMPACTS) if v["id"] not in FRAME_PAGE_LEVEL_RULES] == []
+        assert page.locator(PAGE_MAP).nth(i).locator(".leaflet-container").get_attribute("aria-label").startswith("Map: ")
 
 
 PHONE_PAGES = ["/", "/district?district=E07000105", "/ward?ward=E05005093", "/data?level=district", "/about",
@@ -195,13 +186,13 @@ def _journey(page, wanted: dict, activate: str | None = "Skip the map") -> tuple
 
 
 def _named(*words):
-    """Any control outside the map frames whose name holds all the words."""
-    return lambda focus: not focus["frames"] and all(w in focus["name"] for w in words)
+    """Any control outside the maps whose name holds all the words."""
+    return lambda focus: not focus["frames"] and not focus["map"] and all(w in focus["name"] for w in words)
 
 
 def _control(name):
     """A form control (not a link of the same name, such as the top navigation's "District") named exactly so."""
-    return lambda focus: not focus["frames"] and focus["tag"] == "INPUT" and focus["name"] == name
+    return lambda focus: not focus["frames"] and not focus["map"] and focus["tag"] == "INPUT" and focus["name"] == name
 
 
 # One journey per page and per embed: id, path, maps on it, what must be reached, the largest stop number allowed,
@@ -254,7 +245,7 @@ def test_keyboard_journey_on_every_page_reaches_its_controls_within_a_bounded_nu
     if activate:
         assert "skipped" in reached
         after = stops[reached["skipped"]]  # the stop after the link: past the map (or to the section), not inside it
-        assert not after["frames"], after
+        assert not after["frames"] and not after["map"], after
         later = [kind for kind in wanted if reached[kind] > reached["skipped"]]
         assert later, f"nothing wanted comes after {activate!r}: {reached}"
     if "skip link" in reached and "table" in reached:
@@ -266,9 +257,8 @@ def test_keyboard_journey_on_every_page_reaches_its_controls_within_a_bounded_nu
 def test_map_areas_are_named_tab_stops_and_the_top_navigation_focus_differs_from_the_current_page(
         opened, screenshot):
     page = opened("/district?district=E07000114", 1)
-    frame = page.locator(FOLIUM_IFRAME).first.element_handle().content_frame()
-    names = frame.evaluate("() => [...document.querySelectorAll('path.leaflet-interactive')]"
-                           ".map(p => [p.getAttribute('role'), p.getAttribute('aria-label')])")
+    names = page.locator(PAGE_MAP).first.evaluate("holder => [...holder.querySelectorAll('path.leaflet-interactive')]"
+                                                  ".map(p => [p.getAttribute('role'), p.getAttribute('aria-label')])")
     assert len(names) == 23 and all(role == "img" and label for role, label in names)
     assert any(label.startswith("Margate Central, Index of Multiple Deprivation score: ") and "rank 1 of 255" in label
                for _, label in names)

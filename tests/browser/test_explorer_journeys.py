@@ -63,6 +63,31 @@ def test_compare_keeps_five_wards_picked_one_by_one_in_the_order_chosen(open_pag
     assert [h for h in headers if h in names] == names, headers  # side by side, in the order chosen
 
 
+def test_a_ward_clicked_on_the_compare_map_joins_the_comparison_and_the_page_does_not_jump(open_page, wait_for_map,
+                                                                                          map_element, sql):
+    """A real mouse press, with the map low in the view: Leaflet focuses the map on a press, which must not scroll
+    Streamlit's page under the pointer (the click would land beside the ward)."""
+    page = open_page("/compare?ward=E05005093,E05005010", "compare-map-click")
+    assert wait_for_map(page) == 255
+    settle(page)
+    map_div = map_element(page)
+    sheerness = sql("select ward_code from wards where ward_name = 'Sheerness'").ward_code[0]
+    area = map_div.locator(f"path.leaflet-interactive[aria-label^='Sheerness,']")
+    area.scroll_into_view_if_needed()
+    page.mouse.wheel(0, -250)  # the map's top now above the view, the ward lower down in it
+    page.wait_for_timeout(300)
+    box = area.bounding_box()
+    top_before = map_div.bounding_box()["y"]
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("(code) => new URL(location.href).searchParams.get('ward').split(',').includes(code)",
+                           arg=sheerness, timeout=90_000)
+    assert _url_wards(page) == ["E05005093", "E05005010", sheerness]  # added last, the chosen two kept
+    settle(page)
+    assert abs(map_div.bounding_box()["y"] - top_before) < 5  # the page stayed where it was
+    picked = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Wards to compare").inner_text()
+    assert "Sheerness" in picked
+
+
 def test_compare_lsoa_tables_show_whole_residents_and_scores_at_the_catalogues_precision(open_page, wait_for_map):
     page = open_page("/compare?ward=E05005093,E05005010", "compare-lsoa-tables")
     assert wait_for_map(page) == 255
@@ -104,14 +129,14 @@ def test_every_embed_links_to_the_full_explorer_relative_to_its_page(open_page, 
         assert key == "embed" or key in shown
 
 
-def test_kent_embed_with_a_district_outlines_it_and_links_to_its_own_map(open_page, wait_for_map, map_frame):
+def test_kent_embed_with_a_district_outlines_it_and_links_to_its_own_map(open_page, wait_for_map, map_element):
     page = open_page("/?embed=true&district=E07000114", "kent-embed-with-district")
     assert wait_for_map(page) == 255
     note = page.get_by_text("This is the Kent map with Thanet's 23 wards outlined")
     expect(note).to_be_visible(timeout=60_000)
     own = page.get_by_role("link", name="Open Thanet's own map")
     assert own.get_attribute("href").startswith("district?") and "embed=true" in own.get_attribute("href")
-    outlined = map_frame(page).evaluate("""() => { let n = 0; window.map.eachLayer(l => {
+    outlined = map_element(page).evaluate("""(holder) => { let n = 0; holder.kleMap.eachLayer(l => {
         if (l instanceof L.Polygon && l.options.weight === 3) n++; }); return n; }""")
     assert outlined == 23
 
@@ -175,8 +200,8 @@ def _assert_one_class_per_value(labels: list[str]) -> None:
     assert not any(" to " in label and label.split(" to ")[0] == label.split(" to ")[1] for label in labels), labels
 
 
-def _outlined(map_frame, page) -> int:
-    return map_frame(page).evaluate("""() => { let n = 0; window.map.eachLayer(l => {
+def _outlined(map_element, page) -> int:
+    return map_element(page).evaluate("""(holder) => { let n = 0; holder.kleMap.eachLayer(l => {
         if (l instanceof L.Polygon && l.options.weight === 3) n++; }); return n; }""")
 
 
@@ -224,21 +249,21 @@ def test_a_skewed_layer_gets_distinct_classes_never_zero_to_zero(open_page, wait
 
 
 def test_a_districts_only_layer_on_a_district_page_shows_kent_with_the_district_outlined(open_page, wait_for_map,
-                                                                                          map_frame, screenshot):
+                                                                                          map_element, screenshot):
     page = open_page("/district?district=E07000105&layer=gigabit_pct_2021", "legend-districts-only-in-kent-context")
     assert wait_for_map(page) == 12
     expect(page.get_by_text("so the map shows Kent's 12 districts with Ashford outlined")).to_be_visible(timeout=60_000)
-    assert _outlined(map_frame, page) == 1
+    assert _outlined(map_element, page) == 1
     labels = _legend_labels(page)
     _assert_one_class_per_value(labels)
     assert len(_ranges(labels)) == 5, labels  # five classes over 12 districts, not "9.4 to 9.4"
-    title = page.locator('iframe[src*="streamlit_folium.st_folium"]').first.get_attribute("title")
+    title = page.locator(".kle-map .leaflet-container").first.get_attribute("aria-label").split(". Arrow keys")[0]
     assert title.startswith("Map: Gigabit") and title.endswith("by district, Kent, Ashford outlined"), title
     _shot_at(page, page.get_by_text("is published for districts only"), screenshot,
              "issue14-legend-gigabit-ashford-page-shows-kent-districts-ashford-outlined")
 
 
-def test_rail_and_bus_overlays_have_a_legend_and_bus_stops_stay_off_the_kent_map(open_page, wait_for_map, map_frame,
+def test_rail_and_bus_overlays_have_a_legend_and_bus_stops_stay_off_the_kent_map(open_page, wait_for_map, map_element,
                                                                                   query, screenshot):
     page = open_page("/district?district=E07000114&overlays=rail_stations,bus_stops", "legend-overlays-thanet")
     assert wait_for_map(page) == 23
@@ -246,7 +271,7 @@ def test_rail_and_bus_overlays_have_a_legend_and_bus_stops_stay_off_the_kent_map
     expect(legend).to_contain_text("Points on the map", timeout=60_000)
     assert "Rail stations" in legend.inner_text() and "Bus stops" in legend.inner_text()
     assert legend.locator(".kle-marker").count() == 2  # each marker drawn as on the map
-    points = map_frame(page).evaluate("""() => { let n = 0; window.map.eachLayer(l => {
+    points = map_element(page).evaluate("""(holder) => { let n = 0; holder.kleMap.eachLayer(l => {
         if (l instanceof L.CircleMarker) n++; }); return n; }""")
     assert points > 100  # Thanet's stops and stations are on its map
     _shot_at(page, legend, screenshot, "issue14-legend-thanet-rail-and-bus-points")
@@ -256,7 +281,7 @@ def test_rail_and_bus_overlays_have_a_legend_and_bus_stops_stay_off_the_kent_map
     settle(page)
     overlays = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Show on the map").inner_text()
     assert "Rail stations" in overlays and "Bus stops" not in overlays.replace("Bus stops are shown", "")
-    kent_points = map_frame(page).evaluate("""() => { let n = 0; window.map.eachLayer(l => {
+    kent_points = map_element(page).evaluate("""(holder) => { let n = 0; holder.kleMap.eachLayer(l => {
         if (l instanceof L.CircleMarker) n++; }); return n; }""")
     assert 0 < kent_points == len(query("rail_stations_in_area", district_code=None))  # stations only: no buried map
     _shot_at(page, page.get_by_text("Bus stops are shown on district maps"), screenshot,

@@ -16,8 +16,8 @@ def _result_links(page):
     return page.locator("ul.kle-search-results a")
 
 
-def _labels(frame, kind: str) -> list[str]:
-    return frame.evaluate(f"() => Array.from(document.querySelectorAll('.kle-label-{kind}')).map(e => e.textContent)")
+def _labels(map_div, kind: str) -> list[str]:
+    return map_div.evaluate(f"holder => Array.from(holder.querySelectorAll('.kle-label-{kind}')).map(e => e.textContent)")
 
 
 def _view(address: str) -> tuple[str, dict[str, list[str]]]:
@@ -100,24 +100,24 @@ def test_ward_profile_shows_its_values_ten_similar_wards_and_a_spine_chart(open_
     assert locator.evaluate("img => img.complete && img.naturalWidth > 0")
 
 
-def test_kent_map_names_every_district_and_district_maps_name_wards(open_page, map_frame, wait_for_map, screenshot,
+def test_kent_map_names_every_district_and_district_maps_name_wards(open_page, map_element, wait_for_map, screenshot,
                                                                     streamlit_server):
     page = open_page("/?level=ward", "kent-map-labels")
     wait_for_map(page, timeout=120_000)
-    frame = map_frame(page)
-    frame.wait_for_selector(".kle-label-district", timeout=60_000)
-    districts = _labels(frame, "district")
+    map_div = map_element(page)
+    map_div.locator(".kle-label-district").first.wait_for(timeout=60_000)
+    districts = _labels(map_div, "district")
     assert sorted(districts) == sorted(["Ashford", "Canterbury", "Dartford", "Dover", "Folkestone and Hythe", "Gravesham",
                                         "Maidstone", "Sevenoaks", "Swale", "Thanet", "Tonbridge and Malling",
                                         "Tunbridge Wells"])
     page.goto(f"{streamlit_server.url}/district?district=E07000114")
     assert wait_for_map(page, timeout=120_000) == 23
-    frame = map_frame(page)
-    frame.wait_for_selector(".kle-label-ward", timeout=60_000)
-    wards = _labels(frame, "ward")
+    map_div = map_element(page)
+    map_div.locator(".kle-label-ward").first.wait_for(timeout=60_000)
+    wards = _labels(map_div, "ward")
     assert "Thanet Villages" in wards and 8 <= len(wards) <= 23
-    assert len(_labels(frame, "place")) >= 5  # Thanet's bigger places are named at the district's own zoom
-    boxes = frame.evaluate("""() => Array.from(document.querySelectorAll('.kle-label')).map(e => {
+    assert len(_labels(map_div, "place")) >= 5  # Thanet's bigger places are named at the district's own zoom
+    boxes = map_div.evaluate("""holder => Array.from(holder.querySelectorAll('.kle-label')).map(e => {
         const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })""")
     overlapping = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
                    if a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1]
@@ -125,13 +125,13 @@ def test_kent_map_names_every_district_and_district_maps_name_wards(open_page, m
     screenshot(page, "district-map-labels")
 
 
-def test_clicking_a_ward_on_the_district_map_opens_its_profile_and_back_returns(open_page, wait_for_map, map_frame):
+def test_clicking_a_ward_on_the_district_map_opens_its_profile_and_back_returns(open_page, wait_for_map, map_element):
     page = open_page("/district?district=E07000114", "district-click-ward")
     assert wait_for_map(page, timeout=120_000) == 23
     settle(page)
-    frame_element = page.locator('iframe[src*="streamlit_folium.st_folium"]').first
-    frame_element.scroll_into_view_if_needed()
-    box = frame_element.bounding_box()
+    map_div = map_element(page)
+    map_div.scroll_into_view_if_needed()
+    box = map_div.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.55)  # Thanet Villages, west of Minster
     expect(page.locator("h1").first).to_have_text("Thanet Villages ward, Thanet", timeout=90_000)
     assert _view(page.url) == ("ward", {"ward": ["E05005100"]})

@@ -33,12 +33,12 @@ THANET = "E07000114"
 MAP_TIMEOUT = 180_000  # ms; generous: the machine may be busy, nothing here is a timing assertion
 
 _MAP_HAS = """(expected) => {
-  const frames = document.querySelectorAll('iframe[src*="streamlit_folium.st_folium"]');
-  if (frames.length !== 1) return false;
-  const w = frames[0].contentWindow;
-  if (!w || !w.L || !w.map || !w.document.querySelector('.leaflet-overlay-pane svg path')) return false;
+  const maps = document.querySelectorAll('.kle-map');
+  if (maps.length !== 1) return false;
+  const map = maps[0].kleMap;
+  if (!window.L || !map || !maps[0].querySelector('.leaflet-overlay-pane svg path')) return false;
   let n = 0;
-  w.map.eachLayer(l => { if (l instanceof w.L.Polygon && l._path && l._path.isConnected) n++; });
+  map.eachLayer(l => { if (l instanceof L.Polygon && l._path && l._path.isConnected) n++; });
   return n === expected;
 }"""
 

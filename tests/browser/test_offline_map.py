@@ -8,7 +8,7 @@ STREAMLIT_SCRIPT = "tests/browser/fixture_app/app.py"
 pytestmark = pytest.mark.browser
 
 
-def test_synthetic_map_draws_offline(streamlit_server, browser_page, wait_for_map, map_frame,
+def test_synthetic_map_draws_offline(streamlit_server, browser_page, wait_for_map, map_element,
                                      third_party_requests, axe_audit, screenshot):
     page = browser_page
     started = time.perf_counter()
@@ -32,29 +32,31 @@ def test_synthetic_map_draws_offline(streamlit_server, browser_page, wait_for_ma
     assert any(u.endswith("/app/static/vendor/topojson-client/topojson-client.min.js") for u in page.requested_urls)
     assert third_party_requests(page) == []
 
-    frame = map_frame(page)
-    fills = frame.eval_on_selector_all(".leaflet-overlay-pane path", "ps => ps.map(p => p.getAttribute('fill'))")
+    map_div = map_element(page)
+    fills = map_div.locator(".leaflet-overlay-pane path").evaluate_all("ps => ps.map(p => p.getAttribute('fill'))")
     assert "url(#kle-nodata-hatch)" in fills  # missing value hatched, not filled with a class colour
-    assert frame.locator("#kle-nodata-hatch").count() == 1
+    assert page.locator("#kle-nodata-hatch").count() == 1
     # the selected square (SYN001, drawn first) has the thick black outline, the others the thin grey one
-    outlines = frame.eval_on_selector_all(".leaflet-overlay-pane path.leaflet-interactive",
-                                          "ps => ps.map(p => [p.getAttribute('stroke'), p.getAttribute('stroke-width')])")
+    outlines = map_div.locator(".leaflet-overlay-pane path.leaflet-interactive").evaluate_all(
+        "ps => ps.map(p => [p.getAttribute('stroke'), p.getAttribute('stroke-width')])")
     assert outlines[:3] == [["#000000", "3"], ["#4d4d4d", "0.7"], ["#4d4d4d", "0.7"]]
+    # drawn in the page, not in an iframe, and named for screen readers by the title the page gave it
+    assert page.locator("iframe").count() == 0
+    assert map_div.locator(".leaflet-container").get_attribute("aria-label").startswith("Map: Synthetic test indicator. ")
 
-    assert axe_audit(page) == []
-    assert axe_audit(page, frame=frame) == []
+    assert axe_audit(page) == []  # the whole page, the map in it
 
 
-def test_tooltip_escapes_and_click_reads_back_area_code(streamlit_server, browser_page, wait_for_map, map_frame,
+def test_tooltip_escapes_and_click_reads_back_area_code(streamlit_server, browser_page, wait_for_map, map_element,
                                                         third_party_requests):
     page = browser_page
     page.goto(streamlit_server.url)
     assert wait_for_map(page) == 3
-    frame = map_frame(page)
+    map_div = map_element(page)
     # the second square is named "<script>alert(1)</script> & Sons"
-    target = frame.locator(".leaflet-overlay-pane path.leaflet-interactive").nth(1)
+    target = map_div.locator(".leaflet-overlay-pane path.leaflet-interactive").nth(1)
     target.hover()
-    tooltip = frame.locator(".leaflet-tooltip")
+    tooltip = map_div.locator(".leaflet-tooltip")
     tooltip.wait_for()
     assert target.get_attribute("stroke-width") == "3"  # hover outline
     assert "<script>alert(1)</script> & Sons" in tooltip.inner_text()

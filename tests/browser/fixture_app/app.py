@@ -3,13 +3,13 @@ import sys
 from pathlib import Path
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from geo.explorer import maps  # noqa: E402
+from pages.components import page_map  # noqa: E402  the app's own map component
 
 
 def square(x: float, y: float, size: float = 0.05) -> dict:
@@ -34,7 +34,7 @@ classification = maps.classify([f["value"] for f in FEATURES], "quantiles", k=3,
 m = maps.choropleth(FEATURES, INDICATOR, classification, selected_codes=["SYN001"],
                     overlays={"rail_stations": [{"name": "Synthetic <b>Halt</b>", "lon": 0.95, "lat": 51.22}]})
 st.html(maps.legend_html(INDICATOR, classification))
-event = st_folium(m, key="fixture_map", height=420, use_container_width=True,
-                  returned_objects=["last_active_drawing"])
-clicked = (event or {}).get("last_active_drawing") or {}
-st.write("Clicked area:", (clicked.get("properties") or {}).get("area_code", "none"))
+clicked = page_map(m, key="fixture_map", title="Map: Synthetic test indicator", height=420)
+if clicked:  # a click is reported in the one run it starts: keep the last one on the page
+    st.session_state.clicked = clicked
+st.write("Clicked area:", st.session_state.get("clicked", "none"))
