@@ -5,7 +5,7 @@ are interleaved (light, Streamlit, then Streamlit, light, ...), each in a fresh 
 empty cache), plain and under Lighthouse's mobile throttling set through the DevTools protocol
 (Emulation.setCPUThrottlingRate 4; Network.emulateNetworkConditions 150 ms latency, 1.6 Mbit/s down,
 750 kbit/s up). Measured per load: time from navigation start until every ward is drawn (the light page's
-``svg.map [data-code] path`` elements, or the Leaflet paths in Streamlit's map iframe, checked every animation
+``svg.map [data-code] path`` elements, or the Leaflet paths of the Streamlit view's map, checked every animation
 frame on the page's own clock), bytes received on the wire and decoded, and requests (websockets count as
 one). Also: the pages' sizes as the browser gets them, their gzip sizes, and the time and disk the generator
 takes for all pages. Figures are medians with (min-max); ratios are light / Streamlit within the same run.
@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.browser_timing import CHROMIUM, CHROMIUM_ARGS, FOLIUM_IFRAME, streamlit_server
+from bench.browser_timing import CHROMIUM, CHROMIUM_ARGS, PAGE_MAP, streamlit_server
 from geo.config import REPO_ROOT, database_path, embed_dir
 
 AREAS = {"Thanet (23 wards)": ("E07000114", 23), "Kent (255 wards)": ("kent", 255)}
@@ -33,11 +33,8 @@ TIMEOUT_MS = 180_000
 _LIGHT_DRAWN = """(n) => document.querySelectorAll('svg.map [data-code] path').length >= n
     && document.querySelector('svg.map').getBoundingClientRect().width > 0 ? performance.now() : false"""
 _STREAMLIT_DRAWN = """([selector, n]) => {
-  for (const frame of document.querySelectorAll(selector)) {
-    const doc = frame.contentDocument;
-    if (doc && doc.querySelectorAll('.leaflet-overlay-pane svg path').length >= n) return performance.now();
-  }
-  return false;
+  const map = document.querySelector(selector);  // the app draws its map in the page itself
+  return map && map.querySelectorAll('.leaflet-overlay-pane svg path').length >= n ? performance.now() : false;
 }"""
 
 
@@ -110,7 +107,7 @@ def measure(browser, url: str, wards: int, light: bool, throttled: bool) -> Load
         if light:
             handle = page.wait_for_function(_LIGHT_DRAWN, arg=wards, polling="raf", timeout=TIMEOUT_MS)
         else:
-            handle = page.wait_for_function(_STREAMLIT_DRAWN, arg=[FOLIUM_IFRAME, wards], polling="raf",
+            handle = page.wait_for_function(_STREAMLIT_DRAWN, arg=[PAGE_MAP, wards], polling="raf",
                                             timeout=TIMEOUT_MS)
         drawn_ms = float(handle.json_value())
         page.wait_for_timeout(300)  # let the last responses finish so their bytes are counted

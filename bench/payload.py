@@ -1,9 +1,10 @@
-"""What a map costs on the wire: the arguments streamlit_folium sends to the browser for one map.
+"""What a map costs on the wire: the JSON Streamlit sends to the browser for one map.
 
-``st_folium`` renders the folium map into strings (script, header, html, asset links) and hands them to
-its Streamlit component; Streamlit sends those arguments as one JSON text inside the websocket message
-(``server.enableWebsocketCompression`` is off by default, so those are the bytes on the wire).
-We capture the arguments by standing in for the component function and serialise them as Streamlit does.
+The app's map component (pages/components.py page_map) sends ``geo.explorer.maps.mount_data`` of the folium map
+as its data. The bare page's ``st_folium`` renders the folium map into strings (script, header, html, asset links)
+and hands them to its Streamlit component. Either way Streamlit sends one JSON text inside the websocket message
+(``server.enableWebsocketCompression`` is off by default, so those are the bytes on the wire). For st_folium we
+capture the arguments by standing in for its component function and serialise them as Streamlit does.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import folium
 import streamlit_folium
 
 from bench import raw_layers
-from geo.explorer import layers
+from geo.explorer import layers, maps
 from geo.config import REPO_ROOT
 
 LEVELS = ("district", "ward", "lsoa")
@@ -50,24 +51,26 @@ def component_arguments(folium_map: folium.Map) -> dict:
     return captured
 
 
-STATIC_PREFIX = "../../app/static/"  # how the component iframe addresses Streamlit's static folder
-
-
 def static_asset_bytes(folium_map: folium.Map) -> dict[str, int]:
-    """The app-served scripts and stylesheets the map's iframe loads (separate, cacheable requests), by URL."""
-    arguments = component_arguments(folium_map)
-    sizes = {}
-    for link in arguments.get("js_links", []) + arguments.get("css_links", []):
-        if link.startswith(STATIC_PREFIX):
-            path = REPO_ROOT / "static" / link[len(STATIC_PREFIX):]
-            sizes[link[len(STATIC_PREFIX):]] = path.stat().st_size if path.is_file() else 0
-    return sizes
+    """The app-served scripts and stylesheets the app's map loads (separate, cacheable requests), by path."""
+    data = maps.mount_data(folium_map, "Map", 520)
+    return {path: (REPO_ROOT / "static" / path).stat().st_size if (REPO_ROOT / "static" / path).is_file() else 0
+            for path in data["scripts"] + data["stylesheets"]}
 
 
-def payload_bytes(folium_map: folium.Map) -> tuple[int, int]:
-    """(bytes, gzip bytes) of the JSON Streamlit sends to the browser for this map."""
-    text = json.dumps(component_arguments(folium_map)).encode("utf-8")
-    return len(text), len(gzip.compress(text, 6))
+def _sizes(text: str) -> tuple[int, int]:
+    data = text.encode("utf-8")
+    return len(data), len(gzip.compress(data, 6))
+
+
+def app_payload_bytes(folium_map: folium.Map) -> tuple[int, int]:
+    """(bytes, gzip bytes) of the JSON Streamlit sends to the browser for the app's map component."""
+    return _sizes(json.dumps(maps.mount_data(folium_map, "Map", 520)))
+
+
+def st_folium_payload_bytes(folium_map: folium.Map) -> tuple[int, int]:
+    """(bytes, gzip bytes) of the JSON Streamlit sends to the browser for this map drawn with st_folium."""
+    return _sizes(json.dumps(component_arguments(folium_map)))
 
 
 def app_map(level: str, district_code: str | None = None) -> folium.Map:
@@ -83,7 +86,7 @@ def baseline_map(level: str, district_code: str | None = None) -> folium.Map:
 
 def measure_level(level: str) -> dict:
     """Payload of the app's map and of the naive map for one level, in bytes."""
-    app_raw, app_gzip = payload_bytes(app_map(level))
-    base_raw, base_gzip = payload_bytes(baseline_map(level))
+    app_raw, app_gzip = app_payload_bytes(app_map(level))
+    base_raw, base_gzip = st_folium_payload_bytes(baseline_map(level))
     return {"level": level, "app_bytes": app_raw, "app_gzip_bytes": app_gzip,
             "baseline_bytes": base_raw, "baseline_gzip_bytes": base_gzip}

@@ -85,7 +85,7 @@ def payload_figures() -> list[Figure]:
                                        f"(baseline {sizes['baseline_gzip_bytes'] / 1e3:,.1f} kB)."])))
     assets = payload.static_asset_bytes(payload.app_map("ward"))
     figures[-1].details["notes"].append(
-        "Not counted above: the static files the map's iframe loads from the app, separate and cacheable: "
+        "Not counted above: the static files the app's map loads from the app, separate and cacheable: "
         + ", ".join(f"{name} {size / 1e3:,.1f} kB" for name, size in assets.items()) + ".")
     return figures
 
@@ -109,15 +109,15 @@ def page_figures(app_url: str, baseline_url: str, repeat: int) -> list[Figure]:
     figures = []
     for name, _, _, _, goal in views:
         app, baseline = times[f"app {name}"], times[f"baseline {name}"]
-        iframe_seen = statistics.median(t.iframe_seen_s for t in app)
+        map_seen = statistics.median(t.map_seen_s for t in app)
         script_runs = [t.script_run_s for t in app if t.script_run_s is not None]
         rerun_sent = [t.rerun_sent_s for t in app if t.rerun_sent_s is not None]
         script_run = (f"the browser asked for the script run at {statistics.median(rerun_sent):.2f} s, the run took "
                       f"{statistics.median(script_runs):.2f} s, " if script_runs and rerun_sent else "")
         titles = [t.title_s for t in app if t.title_s is not None]
         title = f" The page's title was shown at {statistics.median(titles):.2f} s." if titles else ""
-        split = (f"{name}: in the app, {script_run}the map's iframe appeared at {iframe_seen:.2f} s; "
-                 f"the rest is the iframe loading Leaflet and drawing (medians).{title}")
+        split = (f"{name}: in the app, {script_run}the map's div appeared in the page at {map_seen:.2f} s; "
+                 f"the rest is loading Leaflet and drawing (medians).{title}")
         figures.append(Figure(section, name, "s", [t.drawn_s for t in app], [t.drawn_s for t in baseline], ratio_goal=goal,
                               details={"app": [asdict(t) for t in app], "baseline": [asdict(t) for t in baseline],
                                        "notes": [split]}))
