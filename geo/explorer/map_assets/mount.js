@@ -62,6 +62,13 @@ export default async function (component) {
       });
     }
   });
+  // The window's resizes Leaflet follows itself; a column that changes width alone (the layout settling, a phone
+  // turned) it does not, and in an iframe it never had to.
+  const resized = new ResizeObserver(() => map.invalidateSize());
+  resized.observe(container);
   holder.kleMap = map;
-  return () => map.remove();
+  return () => {
+    resized.disconnect();
+    map.remove();
+  };
 }
