@@ -45,10 +45,11 @@ def _mapclassify_module():
 # <base>/component/streamlit_folium.st_folium/index.html) would: ../../app/static/ is Streamlit's static folder
 # (static/ beside the main script). So a map still draws with st_folium (the bench's payload measure); the app's
 # own map component takes the same paths relative to the static folder (mount_data).
-ASSET_BASE = "../../app/static/vendor/leaflet"
+_STATIC_FROM_IFRAME = "../../app/static/"
+ASSET_BASE = f"{_STATIC_FROM_IFRAME}vendor/leaflet"
 LEAFLET_JS = [("leaflet", f"{ASSET_BASE}/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", f"{ASSET_BASE}/leaflet.css")]
-TOPOJSON_CLIENT_JS = ("topojson_client", "../../app/static/vendor/topojson-client/topojson-client.min.js")
+TOPOJSON_CLIENT_JS = ("topojson_client", f"{_STATIC_FROM_IFRAME}vendor/topojson-client/topojson-client.min.js")
 
 NO_DATA_HATCH_ID = "kle-nodata-hatch"
 _NO_DATA_FILL = f"url(#{NO_DATA_HATCH_ID})"
@@ -620,7 +621,6 @@ def legend_html(indicator: Mapping, classification: Classification, palette: Seq
 
 # --- The map drawn in the page (no iframe) -------------------------------------------------------------------
 MOUNT_JS = (Path(__file__).parent / "map_assets" / "mount.js").read_text(encoding="utf-8")
-_STATIC_PREFIX = "../../app/static/"  # how ASSET_BASE addresses the static folder from streamlit-folium's iframe
 # folium's page-wide styles and globals, written for a map that is a whole document: not for a map inside the page
 _PAGE_LEVEL_STYLE = re.compile(r"html,\s*body|#map\s*\{")
 
@@ -630,12 +630,13 @@ def mount_data(m: folium.Map, title: str, height: int) -> dict:
     (``title``, e.g. "Map: Crime by ward, Ashford"), the static scripts and stylesheets to load (paths in the app's
     static folder), the map's own styles, div and script, and the script's name for the map."""
     root = m.get_root()
-    root.render()
+    m.render()  # the map and its elements into the figure's header, html and script (not the whole document)
     header = root.header.render()
     styles = "".join(style for style in re.findall(r"<style>.*?</style>", header, flags=re.S)
                      if not _PAGE_LEVEL_STYLE.search(style))
     return {"title": title, "height": int(height), "styles": styles, "html": root.html.render(),
             "script": root.script.render(), "map_var": m.get_name(),
-            "scripts": [url.removeprefix(_STATIC_PREFIX) for url in re.findall(r'<script src="([^"]+)"', header)],
-            "stylesheets": [url.removeprefix(_STATIC_PREFIX)
+            "scripts": [url.removeprefix(_STATIC_FROM_IFRAME)
+                        for url in re.findall(r'<script src="([^"]+)"', header)],
+            "stylesheets": [url.removeprefix(_STATIC_FROM_IFRAME)
                             for url in re.findall(r'<link rel="stylesheet" href="([^"]+)"', header)]}

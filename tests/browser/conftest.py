@@ -201,7 +201,7 @@ def third_party_requests():
 # --- Map ---------------------------------------------------------------------------------------
 
 # The index-th map's polygons drawn and still in the page (its Leaflet map is on its div as .kleMap), else 0.
-_COUNT_POLYGONS = """(index) => {
+COUNT_POLYGONS = """(index) => {
   const holder = document.querySelectorAll('""" + PAGE_MAP + """')[index], L = window.L;
   const map = holder && holder.kleMap;
   if (!L || !map || !holder.querySelector('.leaflet-overlay-pane svg path')) return 0;
@@ -218,7 +218,13 @@ def _map_element(page, index: int = 0, timeout: float = 30_000):
 
 
 def _wait_for_map(page, index: int = 0, timeout: float = 30_000) -> int:
-    return page.wait_for_function(_COUNT_POLYGONS, arg=index, timeout=timeout).json_value()
+    return page.wait_for_function(COUNT_POLYGONS, arg=index, timeout=timeout).json_value()
+
+
+def map_title(page, index: int = 0) -> str:
+    """The index-th map's accessible name without the keyboard instructions after it: "Map: … by ward, Thanet"."""
+    name = page.locator(PAGE_MAP).nth(index).locator(".leaflet-container").get_attribute("aria-label")
+    return name.split(". Arrow keys")[0]
 
 
 @pytest.fixture()

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from geo import releases
-from tests.browser.conftest import settle
+from tests.browser.conftest import map_title, settle
 
 STREAMLIT_SCRIPT = "app.py"
 SCREENSHOT_PREFIX = "issue14-"  # open_page's screenshots: test-artifacts/screenshots/issue14-<name>.png
@@ -72,7 +72,7 @@ def test_a_ward_clicked_on_the_compare_map_joins_the_comparison_and_the_page_doe
     settle(page)
     map_div = map_element(page)
     sheerness = sql("select ward_code from wards where ward_name = 'Sheerness'").ward_code[0]
-    area = map_div.locator(f"path.leaflet-interactive[aria-label^='Sheerness,']")
+    area = map_div.locator("path.leaflet-interactive[aria-label^='Sheerness,']")
     area.scroll_into_view_if_needed()
     page.mouse.wheel(0, -250)  # the map's top now above the view, the ward lower down in it
     page.wait_for_timeout(300)
@@ -257,7 +257,7 @@ def test_a_districts_only_layer_on_a_district_page_shows_kent_with_the_district_
     labels = _legend_labels(page)
     _assert_one_class_per_value(labels)
     assert len(_ranges(labels)) == 5, labels  # five classes over 12 districts, not "9.4 to 9.4"
-    title = page.locator(".kle-map .leaflet-container").first.get_attribute("aria-label").split(". Arrow keys")[0]
+    title = map_title(page)
     assert title.startswith("Map: Gigabit") and title.endswith("by district, Kent, Ashford outlined"), title
     _shot_at(page, page.get_by_text("is published for districts only"), screenshot,
              "issue14-legend-gigabit-ashford-page-shows-kent-districts-ashford-outlined")

@@ -26,21 +26,16 @@ import pytest
 
 from geo import catalogue, releases
 from geo.config import REPO_ROOT
+from tests.browser.conftest import COUNT_POLYGONS, PAGE_MAP
 
 STREAMLIT_SCRIPT = "app.py"
 STREAMLIT_ENV: dict[str, str] = {}  # set by the live_database fixture before the server starts
 THANET = "E07000114"
 MAP_TIMEOUT = 180_000  # ms; generous: the machine may be busy, nothing here is a timing assertion
 
-_MAP_HAS = """(expected) => {
-  const maps = document.querySelectorAll('.kle-map');
-  if (maps.length !== 1) return false;
-  const map = maps[0].kleMap;
-  if (!window.L || !map || !maps[0].querySelector('.leaflet-overlay-pane svg path')) return false;
-  let n = 0;
-  map.eachLayer(l => { if (l instanceof L.Polygon && l._path && l._path.isConnected) n++; });
-  return n === expected;
-}"""
+# The page shows exactly one map, and it has drawn this many areas.
+_MAP_HAS = ("(expected) => document.querySelectorAll('" + PAGE_MAP + "').length === 1 && (" + COUNT_POLYGONS
+            + ")(0) === expected")
 
 
 def _digest(path: Path) -> str:
