@@ -34,8 +34,7 @@ components.write_change_state(view)
 indicator = metadata.indicator(layer)
 
 st.header(f"What {indicator['label']} ({indicator['vintage']}) may be compared with")
-for line in change.rules_in_words(rules):
-    st.markdown(f"- {line}")
+st.markdown("\n".join(f"- {line}" for line in change.rules_in_words(rules)))  # one list, one element
 
 if kind == "editions":
     shown = change.imd_change(view.level, view.district)

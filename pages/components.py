@@ -644,8 +644,9 @@ def attribution_footer() -> None:
     """The attribution lines every page must carry, and the data release it shows with its sources' vintages."""
     st.divider()
     st.markdown("**Sources and licences**")
-    for line in metadata.attributions():
-        st.caption(literal(line))
+    # One element with a paragraph per line, not one per line: a first visit renders every element of the run before
+    # its map appears (issue 15).
+    st.caption("\n\n".join(literal(line) for line in metadata.attributions()))
     release_notice({})  # a page without view parameters (About, Find): the latest release's page
     release_line()
 

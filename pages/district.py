@@ -75,8 +75,8 @@ if clicked and layer.level == "ward" and not view.embed:
 if not view.embed:
     st.header("Findings")
     findings = district_findings(district_code)
-    for finding in findings:
-        st.markdown(f"- {literal(finding['text'])} (Source: {literal(finding['source'])}, {literal(finding['vintage'])})")
+    st.markdown("\n".join(f"- {literal(finding['text'])} (Source: {literal(finding['source'])}, "  # one list, one element
+                           f"{literal(finding['vintage'])})" for finding in findings))
     st.header(f"{literal(names[district_code])} against Kent on every theme")
     st.html(boardpack.district_overview_html(district_code))
 
