@@ -35,6 +35,7 @@ SECTIONS = ("payload", "pages", "firstvisit", "newsession", "sessions", "memory"
 SERVER_SECTIONS = {"pages", "firstvisit", "newsession", "sessions", "memory"}
 APP_SCRIPT = "app.py"
 BASELINE_SCRIPT = "bench/baseline_app.py"
+EMPTY_SCRIPT = "bench/empty_app.py"  # the first-visit floor: an empty Streamlit page
 # The bare page runs with Streamlit's default message size limit (200 MB): the raw LSOA map is bigger than the
 # app's own 2 MB limit (.streamlit/config.toml).
 BASELINE_OPTIONS = ("--server.maxMessageSize", "200")
@@ -138,11 +139,14 @@ def page_figures(app_url: str, baseline_url: str, repeat: int) -> list[Figure]:
     return figures
 
 
-def first_visit_figures(app_url: str, baseline_url: str) -> list[Figure]:
-    """Bytes a first visit to /district receives (a new browser, empty cache), app and bare page."""
+def first_visit_figures(app_url: str, baseline_url: str, log_dir: Path) -> list[Figure]:
+    """Bytes a first visit to /district receives (a new browser, empty cache), app and bare page, and an empty
+    Streamlit page's (bench/empty_app.py): the floor under both, Streamlit's own frontend."""
     expected = _area_count("ward", EXAMPLE_DISTRICT)
     app = browser_timing.first_visit(f"{app_url}/district?district={EXAMPLE_DISTRICT}", expected)
     bare = browser_timing.first_visit(f"{baseline_url}/?level=ward&district={EXAMPLE_DISTRICT}", expected)
+    with browser_timing.streamlit_server(EMPTY_SCRIPT, log_dir) as empty_server:
+        empty = browser_timing.first_visit(f"{empty_server.url}/", 0)
     section = ("First visit to /district (a new browser, empty cache; until the map is drawn, the whole page is there "
                f"and the network has been quiet {browser_timing.QUIET_AFTER_DRAWN_MS / 1000:g} s)")
     largest = ", ".join(f"{path.rsplit('/', 1)[-1]} {size / 1e3:,.0f} kB" for path, size in app.largest[:6])
@@ -151,8 +155,14 @@ def first_visit_figures(app_url: str, baseline_url: str) -> list[Figure]:
                [app.total_bytes], [bare.total_bytes], statistic="max", goal=GOALS["district_first_visit_mb"],
                details={"app": asdict(app), "baseline": asdict(bare), "notes": [
                    f"/district first visit: {app.requests} requests ({app.websocket_bytes / 1e3:,.0f} kB of it over the "
-                   f"websocket); the bare page {bare.requests}. Largest: {largest}."]}),
+                   f"websocket); the bare page {bare.requests}. Largest: {largest}.",
+                   f"An empty Streamlit page (bench/empty_app.py, a title only) received {empty.total_bytes / 1e6:.2f} MB "
+                   f"in {empty.requests} requests in this run: Streamlit's own frontend and fonts, under any page. The "
+                   f"app's /district is {(app.total_bytes - empty.total_bytes) / 1e6:.2f} MB above it, the bare page "
+                   f"{(bare.total_bytes - empty.total_bytes) / 1e6:.2f} MB."]}),
         Figure(section, "Requests", "count", [app.requests], [bare.requests], statistic="max"),
+        Figure(section, "An empty Streamlit page (a title only): bytes received, the floor under both", "MB",
+               [empty.total_bytes], statistic="max", details={"empty_page": asdict(empty)}),
     ]
 
 
@@ -424,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
             if "pages" in wanted:
                 attempt("pages", lambda: page_figures(app.url, baseline.url, arguments.repeat))
             if "firstvisit" in wanted:
-                attempt("firstvisit", lambda: first_visit_figures(app.url, baseline.url))
+                attempt("firstvisit", lambda: first_visit_figures(app.url, baseline.url, logs))
             if "memory" in wanted:  # before the bursts, so the start is a server that has served only a few pages
                 attempt("memory", lambda: memory_figures(app, baseline))
             if "sessions" in wanted:
