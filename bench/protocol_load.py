@@ -102,10 +102,10 @@ async def _bursts(base_url: str, sessions: list[tuple[str, str]], rounds: int) -
 
 def concurrent_script_runs(base_url: str, sessions: list[tuple[str, str]], rounds: int = 1) -> dict[str, list]:
     """Open all (page name, query string) sessions at once, `rounds` times; {"times": [...], "errors": [...]}."""
-    return _in_worker_thread(lambda: _bursts(base_url, sessions, rounds))
+    return in_own_thread(lambda: _bursts(base_url, sessions, rounds))
 
 
-def _in_worker_thread(coroutine_function):
+def in_own_thread(coroutine_function):
     """asyncio.run in a thread of its own: a caller's thread may already hold an event loop (Playwright's sync API)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(lambda: asyncio.run(coroutine_function())).result()
@@ -122,7 +122,7 @@ def new_session_runs(base_url: str, pages: list[tuple[str, str]], repeat: int) -
                 runs[(page, query)].append(await session_run(base_url, page, query))
         return runs
 
-    return _in_worker_thread(measure)
+    return in_own_thread(measure)
 
 
 def rss_bytes(pid: int) -> int:
@@ -185,4 +185,4 @@ def held_sessions_memory(base_url: str, pid: int, sessions: list[tuple[str, str]
             await asyncio.sleep(poll_s)
         return {"before": before, "open": held, "after": after, "errors": errors}
 
-    return _in_worker_thread(measure)
+    return in_own_thread(measure)

@@ -25,13 +25,14 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python bench/run.py` as well as `python -m bench.run`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import browser_timing, payload, protocol_load, server_timing  # noqa: E402
+from bench import browser_timing, gap_churn, payload, protocol_load, server_timing  # noqa: E402
 from bench.report import Figure, as_json, markdown_table, text_table  # noqa: E402
 from geo.explorer import layers  # noqa: E402
 from geo.config import DISTRICT_CODES, REPO_ROOT  # noqa: E402
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-SECTIONS = ("payload", "pages", "firstvisit", "newsession", "sessions", "memory", "switch", "build", "queries")
+SECTIONS = ("payload", "pages", "firstvisit", "newsession", "sessions", "memory", "gapchurn", "switch", "build",
+            "queries")
 SERVER_SECTIONS = {"pages", "firstvisit", "newsession", "sessions", "memory"}
 APP_SCRIPT = "app.py"
 BASELINE_SCRIPT = "bench/baseline_app.py"
@@ -49,6 +50,7 @@ GOALS = {  # from issue 5, then issue 15 (ratios against the bare page, same run
     "memory_per_50_sessions_mb": 100, "memory_return_s": 120,  # issue 15
     "layer_switch_ms": 250, "build_s": 60, "sessions_p95_s": 4, "session_errors": 0,
     "change_vs_kent_ward_ratio": 1.2,  # issue 16: /change?level=ward within 1.2x the Kent ward page, same run
+    "gap_churn_vs_alone": 1.5,  # issue 13: the district page while 12 sessions churn /gap, within 1.5x of it alone
 }
 PROTOCOL_SESSIONS = (20, 50)  # concurrent sessions over the websocket protocol (issue 15)
 MEMORY_SESSIONS = 50
@@ -247,6 +249,30 @@ def memory_figures(app, baseline) -> list[Figure]:
     ]
 
 
+def gap_churn_figures(log_dir: Path) -> list[Figure]:
+    """The district page's server time while twelve sessions ask /gap for new results, against the page alone."""
+    with browser_timing.streamlit_server(APP_SCRIPT, log_dir, options=gap_churn.SERVED_AS_DEPLOYED) as app:
+        started = time.monotonic()
+        figures = protocol_load.in_own_thread(lambda: gap_churn.measure(app.url))
+        worker = gap_churn.worker_pid(app.process.pid)
+        worker_cpu = gap_churn.cpu_seconds(worker) if worker else 0.0
+        server_cpu = gap_churn.cpu_seconds(app.process.pid)
+    runs = figures["churn_runs"].get("new results", 0)
+    notes = [f"Gap churn: {gap_churn.CHURNERS} sessions asked /gap for a new allowed (weights, seed) result each time, "
+             f"{runs} results in {time.monotonic() - started:.0f} s, {len(figures['errors'])} errors; the gap worker used "
+             f"{worker_cpu:.1f} s of CPU at nice {gap_churn.niceness(worker) if worker else '?'} (the server "
+             f"{server_cpu:.1f} s in all); medians of {len(figures['alone'])} (alone) and "
+             f"{len(figures['new results'])} (churning) district loads, interleaved rounds."]
+    notes += [f"Gap churn error: {e}" for e in figures["errors"][:3]]
+    section = ("/gap as a CPU lever: the district page's server time (websocket protocol) while 12 sessions ask /gap "
+               "for new results (baseline: the page alone, interleaved)")
+    return [Figure(section, f"/district?district={EXAMPLE_DISTRICT} while /gap churns, ÷ alone", "ms",
+                   figures["new results"], figures["alone"], ratio_goal=GOALS["gap_churn_vs_alone"],
+                   details={"churn_runs": figures["churn_runs"], "errors": figures["errors"], "notes": notes}),
+            Figure(section, "Churning requests that failed", "count", [len(figures["errors"])], statistic="max",
+                   goal=GOALS["session_errors"])]
+
+
 def switch_figures(repeat: int) -> list[Figure]:
     """Server time of the rerun after choosing another layer (AppTest), app then baseline."""
     app = server_timing.layer_switch_times(server_timing.APP_PAGE, repeat)
@@ -440,6 +466,8 @@ def main(argv: list[str] | None = None) -> int:
             if "sessions" in wanted:
                 attempt("sessions", lambda: session_figures(app.url, baseline.url, arguments.sessions, arguments.rounds)
                         + protocol_session_figures(app.url, baseline.url, arguments.rounds))
+    if "gapchurn" in wanted:  # a server of its own, started as a replica is
+        attempt("gapchurn", lambda: gap_churn_figures(arguments.out / "logs"))
     if "switch" in wanted:
         attempt("switch", lambda: switch_figures(arguments.repeat))
     if "queries" in wanted:
